@@ -1,0 +1,45 @@
+/* A container's cgroups, through libcgroup: CGROUP_PARENT/CTID in every
+ * cgroup v1 hierarchy (hybrid hosts too), or one directory in cgroup v2.
+ * Detected at run time, never assumed. */
+#ifndef VZ_CGROUP_H
+#define VZ_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct vz_error;
+
+struct vz_cgroup {
+	char *rel;      /* "PARENT/CTID", relative to each hierarchy's root */
+	bool unified;   /* controllers live in cgroup v2 (no v1 hierarchies) */
+};
+
+int vz_cg_init(struct vz_cgroup *cg, const char *parent, const char *ctid,
+	       struct vz_error *err);
+void vz_cg_free(struct vz_cgroup *cg);
+
+/* Is the controller usable on this host ("memory", "cpu", "pids", ...)? */
+bool vz_cg_has(const char *controller);
+/* Absolute directory of the CT's cgroup for controller (v1), or the v2
+ * directory (controller then only checked for availability).  NULL if the
+ * controller is absent.  Caller frees. */
+char *vz_cg_dir(const struct vz_cgroup *cg, const char *controller);
+
+int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err);
+/* Removes the CT's cgroups (and empty sub-cgroups made inside the CT). */
+int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err);
+int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err);
+/* Writes / reads a knob: vz_cg_set(cg, "memory", "memory.max", "64M"). */
+int vz_cg_set(const struct vz_cgroup *cg, const char *controller,
+	      const char *file, const char *value, struct vz_error *err);
+int vz_cg_get(const struct vz_cgroup *cg, const char *controller,
+	      const char *file, char **value, struct vz_error *err);
+/* Processes in the CT's cgroup tree (recursively). */
+int vz_cg_pids(const struct vz_cgroup *cg, pid_t **pids, size_t *n,
+	       struct vz_error *err);
+/* Freezes (true) or thaws the whole tree and waits until it is done. */
+int vz_cg_freeze(const struct vz_cgroup *cg, bool frozen,
+		 struct vz_error *err);
+
+#endif
