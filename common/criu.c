@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -606,14 +607,10 @@ void vz_criu_stats_json(struct vz_json *j, const struct vz_criu_stats *st)
 	if (st->have_dump) {
 		vz_json_key(j, "criu_dump");
 		vz_json_begin_object(j);
-		vz_json_key(j, "freezing_ms");
-		vz_json_double(j, st->freezing_us / 1000.0);
-		vz_json_key(j, "frozen_ms");
-		vz_json_double(j, st->frozen_us / 1000.0);
-		vz_json_key(j, "memdump_ms");
-		vz_json_double(j, st->memdump_us / 1000.0);
-		vz_json_key(j, "memwrite_ms");
-		vz_json_double(j, st->memwrite_us / 1000.0);
+		vz_json_kv_uint(j, "freezing_us", st->freezing_us);
+		vz_json_kv_uint(j, "frozen_us", st->frozen_us);
+		vz_json_kv_uint(j, "memdump_us", st->memdump_us);
+		vz_json_kv_uint(j, "memwrite_us", st->memwrite_us);
 		vz_json_kv_uint(j, "pages_scanned", st->pages_scanned);
 		vz_json_kv_uint(j, "pages_written", st->pages_written);
 		vz_json_kv_uint(j, "bytes_written",
@@ -623,11 +620,153 @@ void vz_criu_stats_json(struct vz_json *j, const struct vz_criu_stats *st)
 	if (st->have_restore) {
 		vz_json_key(j, "criu_restore");
 		vz_json_begin_object(j);
-		vz_json_key(j, "forking_ms");
-		vz_json_double(j, st->forking_us / 1000.0);
-		vz_json_key(j, "restore_ms");
-		vz_json_double(j, st->restore_us / 1000.0);
+		vz_json_kv_uint(j, "forking_us", st->forking_us);
+		vz_json_kv_uint(j, "restore_us", st->restore_us);
 		vz_json_kv_uint(j, "pages_restored", st->pages_restored);
 		vz_json_end_object(j);
 	}
+}
+
+/* --- freezer --- */
+
+static bool freezer_is_v2(const char *dir)
+{
+	_cleanup_free_ char *p = xasprintf("%s/cgroup.freeze", dir);
+	return vz_path_exists(p);
+}
+
+/* 1 frozen, 0 thawed, 2 in transition, -1 unreadable. */
+static int freezer_state(const char *dir, bool v2)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir,
+					   v2 ? "cgroup.events" : "freezer.state");
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct vz_error ignore;
+	if (vz_read_file(p, &text, &len, &ignore) < 0)
+		return -1;
+	if (v2) {
+		char *f = strstr(text, "frozen ");
+		return f ? f[7] == '1' : -1;
+	}
+	vz_strstrip(text);
+	if (vz_streq(text, "FROZEN"))
+		return 1;
+	if (vz_streq(text, "THAWED"))
+		return 0;
+	return 2;
+}
+
+bool vz_criu_freezer_frozen(const char *dir)
+{
+	bool v2 = freezer_is_v2(dir);
+	if (v2) {
+		_cleanup_free_ char *p = xasprintf("%s/cgroup.freeze", dir);
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		struct vz_error ignore;
+		return vz_read_file(p, &text, &len, &ignore) == 0 && text[0] == '1';
+	}
+	return freezer_state(dir, false) != 0;
+}
+
+int vz_criu_freezer_set(const char *dir, bool frozen, unsigned timeout_ms,
+			uint64_t *elapsed_ns, struct vz_error *err)
+{
+	bool v2 = freezer_is_v2(dir);
+	_cleanup_free_ char *knob = xasprintf("%s/%s", dir,
+					      v2 ? "cgroup.freeze" : "freezer.state");
+	const char *val = v2 ? (frozen ? "1" : "0") : (frozen ? "FROZEN" : "THAWED");
+	uint64_t t0 = vz_now_ns();
+	if (vz_write_string(knob, val, err) < 0)
+		return vz_prefix(err, "%s cgroup", frozen ? "freeze" : "thaw");
+	uint64_t deadline = t0 + (uint64_t)timeout_ms * 1000000ULL;
+	const struct timespec step = { 0, 1000000 };
+	for (unsigned i = 0;; i++) {
+		int st = freezer_state(dir, v2);
+		if (st == (frozen ? 1 : 0))
+			break;
+		if (vz_now_ns() > deadline) {
+			if (frozen) {
+				struct vz_error e2;
+				vz_write_string(knob, v2 ? "0" : "THAWED", &e2);
+				return vz_fail(err, VZ_ESYSTEM,
+					       "freezing %s did not finish in %u ms (a task stuck in the kernel?); thawed it again",
+					       dir, timeout_ms);
+			}
+			return vz_fail(err, VZ_ESYSTEM,
+				       "thawing %s did not finish in %u ms",
+				       dir, timeout_ms);
+		}
+		/* A v1 freeze can stall on a task that was mid-fork; asking
+		 * again now and then lets the kernel retry it. */
+		if (!v2 && frozen && i % 100 == 99)
+			vz_write_string(knob, val, err);
+		nanosleep(&step, NULL);
+	}
+	if (elapsed_ns)
+		*elapsed_ns = vz_now_ns() - t0;
+	return 0;
+}
+
+int vz_criu_checkpoint(const struct vz_criu *c,
+		       const struct vz_criu_dump_opts *o,
+		       struct vz_criu_times *t, struct vz_error *err)
+{
+	if (o->freeze_cgroup &&
+	    vz_criu_freezer_set(o->freeze_cgroup, true, 10000, &t->freeze_ns,
+				err) < 0)
+		return -1;
+	_cleanup_strv_ char **argv = vz_criu_dump_argv(c, o);
+	int r = vz_criu_run(c, argv, o->dir, o->log_name ? o->log_name : "dump.log",
+			    &t->dump_ns, err);
+	/* After a failed dump criu has released the tasks; after
+	 * --leave-running it puts the cgroup back as it found it (frozen by
+	 * us).  Either way the CT must run again. */
+	if (o->freeze_cgroup && (r < 0 || o->leave_running) &&
+	    vz_path_exists(o->freeze_cgroup)) {
+		struct vz_error e2;
+		if (vz_criu_freezer_set(o->freeze_cgroup, false, 10000,
+					&t->thaw_ns, &e2) < 0) {
+			if (r == 0) {
+				*err = e2;
+				return -1;
+			}
+			vz_warn("%s", e2.msg);
+		}
+	}
+	return r;
+}
+
+static int read_pidfile(const char *path, pid_t *pid, struct vz_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	long long v;
+	if (vz_read_file(path, &text, &len, err) < 0)
+		return -1;
+	if (vz_parse_int(vz_strstrip(text), 1, INT_MAX, &v) < 0)
+		return vz_fail(err, VZ_ECORRUPT, "%s: not a PID", path);
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int vz_criu_restore(const struct vz_criu *c,
+		    const struct vz_criu_restore_opts *o, const char *freezer,
+		    pid_t *pid, struct vz_criu_times *t, struct vz_error *err)
+{
+	if (vz_path_exists(o->pidfile) && unlink(o->pidfile) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "remove %s", o->pidfile);
+	_cleanup_strv_ char **argv = vz_criu_restore_argv(c, o);
+	if (vz_criu_run(c, argv, o->dir,
+			o->log_name ? o->log_name : "restore.log",
+			&t->restore_ns, err) < 0)
+		return -1;
+	if (read_pidfile(o->pidfile, pid, err) < 0)
+		return vz_prefix(err, "criu restore succeeded but");
+	/* The dump recorded the freezer as we had it (frozen): run again. */
+	if (freezer && vz_criu_freezer_frozen(freezer) &&
+	    vz_criu_freezer_set(freezer, false, 10000, &t->thaw_ns, err) < 0)
+		return -1;
+	return 0;
 }

@@ -112,7 +112,32 @@ int vz_criu_run(const struct vz_criu *c, char **argv, const char *dir,
 		const char *log_name, uint64_t *elapsed_ns,
 		struct vz_error *err);
 
-/* Writes the stats as a JSON object (times in ms, pages, bytes). */
+/* Freezes (true) or thaws a freezer cgroup directory (v1 freezer.state or
+ * v2 cgroup.freeze) and waits, polling every millisecond, until the kernel
+ * reports it done (criu's own loop sleeps 100 ms steps).  A freeze that
+ * does not complete in timeout_ms is undone and reported. */
+int vz_criu_freezer_set(const char *dir, bool frozen, unsigned timeout_ms,
+			uint64_t *elapsed_ns, struct vz_error *err);
+/* Is the freezer cgroup frozen (or freezing)? */
+bool vz_criu_freezer_frozen(const char *dir);
+
+/* A whole checkpoint of a tree: freeze (when freezer is set), criu dump,
+ * thaw on failure (the tree keeps running, nothing left frozen) and after
+ * --leave-running.  Times of each phase go to *t. */
+struct vz_criu_times {
+	uint64_t freeze_ns, dump_ns, restore_ns, thaw_ns;
+};
+int vz_criu_checkpoint(const struct vz_criu *c,
+		       const struct vz_criu_dump_opts *o,
+		       struct vz_criu_times *t, struct vz_error *err);
+/* criu restore, then read the CT init's host PID from the pidfile and thaw
+ * the freezer cgroup if criu brought it back frozen. */
+int vz_criu_restore(const struct vz_criu *c,
+		    const struct vz_criu_restore_opts *o, const char *freezer,
+		    pid_t *pid, struct vz_criu_times *t, struct vz_error *err);
+
+/* Writes the stats as JSON members "criu_dump" and "criu_restore" (times
+ * in microseconds, pages, bytes) into the open object. */
 void vz_criu_stats_json(struct vz_json *j, const struct vz_criu_stats *st);
 
 #endif
