@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct vz_ct;
 struct vz_error;
 struct vz_json;
 
@@ -139,5 +140,36 @@ int vz_criu_restore(const struct vz_criu *c,
 /* Writes the stats as JSON members "criu_dump" and "criu_restore" (times
  * in microseconds, pages, bytes) into the open object. */
 void vz_criu_stats_json(struct vz_json *j, const struct vz_criu_stats *st);
+
+/* --- containers (criu-ct.c): vzctl suspend / resume --- */
+
+struct vz_suspend_opts {
+	const char *dumpfile;   /* dump directory; NULL: DUMPDIR/CTID */
+	bool leave_running;     /* dump only: the CT goes on running */
+};
+struct vz_resume_opts {
+	const char *dumpfile;   /* NULL: the dump of the suspended CT */
+};
+/* What a suspend or resume did, for -v and --stats. */
+struct vz_cpt_report {
+	char *dir;                  /* the dump directory */
+	struct vz_criu_times t;
+	struct vz_criu_stats st;
+};
+int vz_ct_suspend(struct vz_ct *ct, const struct vz_suspend_opts *o,
+		  struct vz_cpt_report *rep, struct vz_error *err);
+int vz_ct_resume(struct vz_ct *ct, const struct vz_resume_opts *o,
+		 struct vz_cpt_report *rep, struct vz_error *err);
+void vz_cpt_report_free(struct vz_cpt_report *rep);
+/* The dump directory of a suspended CT (DUMPDIR/CTID unless suspended
+ * with --dumpfile).  Caller frees. */
+char *vz_ct_dump_dir(const struct vz_ct *ct);
+/* Forgets a suspended CT's dump: removes DUMPDIR/CTID (a --dumpfile
+ * directory is the user's and stays). */
+int vz_ct_dump_discard(struct vz_ct *ct, struct vz_error *err);
+/* Prints the report: per-phase times as info lines (-v), or as one JSON
+ * object on stdout. */
+void vz_cpt_report_print(const struct vz_cpt_report *rep, const char *op,
+			 bool json);
 
 #endif

@@ -1,0 +1,399 @@
+/* vzctl suspend / resume: a container's checkpoint with CRIU.
+ *
+ * Suspend freezes the CT's freezer cgroup, dumps its tree (init and every
+ * descendant) into the dump directory, lets criu kill it, then releases the
+ * CT's cgroups and runtime record; the root stays mounted.  The CT is
+ * "suspended" while DUMPDIR/CTID/dump.done exists: it names the dump
+ * directory (DUMPDIR/CTID itself, or the --dumpfile directory).
+ *
+ * Resume recreates the cgroups with the CT's settings, mounts the root if
+ * needed, restores the tree into them (criu --cgroup-root per controller)
+ * and writes the runtime record from criu's pidfile, as start does.  A dump
+ * that criu refuses leaves the CT running and thawed; a restore that fails
+ * keeps the dump and the CT suspended. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "criu.h"
+#include "ct.h"
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define DUMP_MARKER "dump.done"
+/* Written last into a complete dump: what it is and where from. */
+#define DUMP_INFO "vz-dump.conf"
+
+static void append(struct vz_error *err, const char *text)
+{
+	size_t l = strlen(err->msg);
+	snprintf(err->msg + l, sizeof(err->msg) - l, "%s", text);
+}
+
+static char *default_dir(const struct vz_ct *ct)
+{
+	return xasprintf("%s/%s", ct->dumpdir, ct->idstr);
+}
+
+static char *marker_path(const struct vz_ct *ct)
+{
+	return xasprintf("%s/%s/%s", ct->dumpdir, ct->idstr, DUMP_MARKER);
+}
+
+char *vz_ct_dump_dir(const struct vz_ct *ct)
+{
+	_cleanup_free_ char *m = marker_path(ct);
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	struct vz_error ignore;
+	if (vz_read_file(m, &text, &len, &ignore) == 0) {
+		char *p = strstr(text, "DUMP=\"");
+		if (p) {
+			p += 6;
+			char *q = strchr(p, '"');
+			if (q && q > p)
+				return xstrndup(p, (size_t)(q - p));
+		}
+	}
+	return default_dir(ct);
+}
+
+int vz_ct_dump_discard(struct vz_ct *ct, struct vz_error *err)
+{
+	_cleanup_free_ char *dir = default_dir(ct);
+	if (!vz_path_exists(dir))
+		return 0;
+	if (vz_rm_rf(dir, err) < 0)
+		return vz_prefix(err, "discard the dump of CT %s", ct->idstr);
+	vz_info("CT %s: dump %s discarded", ct->idstr, dir);
+	return 0;
+}
+
+static char *freezer_dir(const struct vz_ct *ct)
+{
+	char *d = vz_cg_dir(&ct->cg, "freezer");
+	if (!d && ct->cg.unified)
+		d = vz_cg_dir(&ct->cg, "memory");
+	return d;
+}
+
+/* Empty, or absent (then created). */
+static int prepare_dir(const char *dir, bool wipe, struct vz_error *err)
+{
+	if (wipe && vz_path_exists(dir) && vz_rm_rf(dir, err) < 0)
+		return -1;
+	if (vz_mkdir_p(dir, 0700, err) < 0)
+		return -1;
+	DIR *d = opendir(dir);
+	if (!d)
+		return vz_fail_errno(err, VZ_ESYSTEM, "open %s", dir);
+	struct dirent *de;
+	bool empty = true;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	if (!empty)
+		return vz_fail(err, VZ_EEXIST,
+			       "%s is not empty; give a new directory for the dump",
+			       dir);
+	return 0;
+}
+
+/* After a failed dump: drop the partial images (they can be large), keep
+ * criu's logs for the message that points at them. */
+static void drop_partial_images(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		size_t l = strlen(n);
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		if ((l > 4 && !strcmp(n + l - 4, ".log")) ||
+		    (l > 4 && !strcmp(n + l - 4, ".out")))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, n);
+		if (de->d_type == DT_DIR) {
+			struct vz_error ignore;
+			vz_rm_rf(p, &ignore);
+		} else {
+			unlink(p);
+		}
+	}
+	closedir(d);
+}
+
+static char *absolute(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return xstrdup(path);
+	return xasprintf("%s/%s", cwd, path);
+}
+
+/* Kills whatever is still in the CT's cgroups (vzctl exec sessions are
+ * not part of init's tree, so criu neither dumps nor kills them). */
+static int kill_leftovers(const struct vz_ct *ct, struct vz_error *err)
+{
+	uint64_t end = vz_now_ns() + 10ULL * 1000000000ULL;
+	for (;;) {
+		pid_t *pids;
+		size_t n;
+		if (vz_cg_pids(&ct->cg, &pids, &n, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		free(pids);
+		if (n == 0)
+			return 0;
+		if (vz_now_ns() > end)
+			return vz_fail(err, VZ_ESYSTEM,
+				       "processes remain in the cgroup of CT %s after 10 s",
+				       ct->idstr);
+		usleep(1000);
+	}
+}
+
+static int criu_log_level(void)
+{
+	return vz_log_verbosity() >= VZ_LOG_DEBUG ? 4 : 2;
+}
+
+/* Everything of a suspend after criu was found. */
+static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
+			const struct vz_criu *c, pid_t init,
+			struct vz_cpt_report *rep, struct vz_error *err)
+{
+	bool own_dir = !o->dumpfile;
+	_cleanup_free_ char *dir = own_dir ? default_dir(ct) : absolute(o->dumpfile);
+	_cleanup_free_ char *freezer = freezer_dir(ct);
+	if (prepare_dir(dir, own_dir, err) < 0)
+		return -1;
+	rep->dir = xstrdup(dir);
+	if (!freezer)
+		return vz_fail(err, VZ_ENOSYS,
+			       "no freezer cgroup (cgroup v1 freezer or v2) on this host");
+	vz_info("CT %s: dumping to %s with %s %u.%u.%u", ct->idstr, dir, c->path,
+		c->major, c->minor, c->sub);
+	struct vz_criu_dump_opts d = {
+		.pid = init, .dir = dir, .freeze_cgroup = freezer,
+		.leave_running = o->leave_running, .tcp_established = true,
+		.file_locks = true, .log_level = criu_log_level(),
+	};
+	if (vz_criu_checkpoint(c, &d, &rep->t, err) < 0) {
+		drop_partial_images(dir);
+		append(err, "; the CT keeps running");
+		return -1;
+	}
+	struct vz_error e2;
+	if (vz_criu_read_stats(dir, &rep->st, &e2) < 0)
+		vz_warn("%s", e2.msg);
+	_cleanup_free_ char *info = xasprintf(
+		"# a vz container dump, written by vzctl suspend\n"
+		"CTID=\"%s\"\nVE_ROOT=\"%s\"\nCGROUP=\"%s\"\nCRIU_VERSION=\"%u.%u.%u\"\n",
+		ct->idstr, ct->root, ct->cg.rel, c->major, c->minor, c->sub);
+	_cleanup_free_ char *info_path = xasprintf("%s/%s", dir, DUMP_INFO);
+	if (vz_write_file_atomic(info_path, info, strlen(info), 0600, err) < 0)
+		return -1;
+	if (o->leave_running)
+		return 0;
+	/* The tree is gone: release what it held. */
+	if (kill_leftovers(ct, err) < 0)
+		return -1;
+	vz_ct_runtime_remove(ct);
+	if (vz_cg_destroy(&ct->cg, err) < 0)
+		return vz_prefix(err, "release its cgroups");
+	_cleanup_free_ char *mdir = default_dir(ct);
+	_cleanup_free_ char *marker = marker_path(ct);
+	_cleanup_free_ char *mtext = xasprintf("DUMP=\"%s\"\n", dir);
+	if (vz_mkdir_p(mdir, 0700, err) < 0 ||
+	    vz_write_file_atomic(marker, mtext, strlen(mtext), 0600, err) < 0)
+		return -1;
+	return 0;
+}
+
+int vz_ct_suspend(struct vz_ct *ct, const struct vz_suspend_opts *o,
+		  struct vz_cpt_report *rep, struct vz_error *err)
+{
+	memset(rep, 0, sizeof(*rep));
+	if (!ct->exists)
+		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
+	struct vz_ct_runtime rt;
+	if (!vz_ct_runtime(ct, &rt)) {
+		enum vz_ct_state st = vz_ct_state(ct);
+		return vz_fail(err, VZ_ESTATE, "CT %s is %s, not running",
+			       ct->idstr, st == VZ_CT_SUSPENDED ? "already suspended" : "stopped");
+	}
+	pid_t init = rt.init_pid;
+	vz_ct_runtime_free(&rt);
+	struct vz_criu c;
+	if (vz_criu_find(&c, err) < 0)
+		return vz_prefix(err, "suspend CT %s", ct->idstr);
+	int r = suspend_with(ct, o, &c, init, rep, err);
+	vz_criu_free(&c);
+	if (r < 0)
+		return vz_prefix(err, "suspend CT %s", ct->idstr);
+	return 0;
+}
+
+int vz_ct_resume(struct vz_ct *ct, const struct vz_resume_opts *o,
+		 struct vz_cpt_report *rep, struct vz_error *err)
+{
+	memset(rep, 0, sizeof(*rep));
+	if (!ct->exists)
+		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
+	enum vz_ct_state st = vz_ct_state(ct);
+	if (st == VZ_CT_RUNNING)
+		return vz_fail(err, VZ_ESTATE, "CT %s is running", ct->idstr);
+	if (st != VZ_CT_SUSPENDED && !o->dumpfile)
+		return vz_fail(err, VZ_ESTATE,
+			       "CT %s is not suspended (no dump in %s/%s); give --dumpfile or start it",
+			       ct->idstr, ct->dumpdir, ct->idstr);
+	_cleanup_free_ char *dir = o->dumpfile ? absolute(o->dumpfile) : vz_ct_dump_dir(ct);
+	_cleanup_free_ char *info = xasprintf("%s/%s", dir, DUMP_INFO);
+	if (!vz_path_exists(info))
+		return vz_fail(err, VZ_ENOENT,
+			       "resume CT %s: %s holds no complete dump (no %s)",
+			       ct->idstr, dir, DUMP_INFO);
+	rep->dir = xstrdup(dir);
+	struct vz_criu c;
+	if (vz_criu_find(&c, err) < 0)
+		return vz_prefix(err, "resume CT %s", ct->idstr);
+
+	int r = -1;
+	bool mounted_here = false;
+	_cleanup_free_ char *freezer = NULL;
+	_cleanup_strv_ char **cg_roots = NULL;
+	_cleanup_free_ char *pidfile = xasprintf("%s/restore.pid", dir);
+	/* leftovers of an earlier run (cgroups of a CT that stopped) */
+	if (vz_ct_cleanup_stopped(ct, false, err) < 0)
+		goto fail;
+	if (!vz_ct_is_mounted(ct)) {
+		if (vz_ct_mount(ct, err) < 0)
+			goto fail;
+		mounted_here = true;
+	}
+	uint64_t caps_drop;
+	if (vz_caps_drop_mask(ct, &caps_drop, err) < 0)
+		goto fail;
+	/* The same cgroups, with the same settings, as vzctl start makes. */
+	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0)
+		goto fail_cg;
+	freezer = freezer_dir(ct);
+	cg_roots = vz_criu_cgroup_roots(ct->cg.rel, ct->cg.unified);
+	struct vz_criu_restore_opts ro = {
+		.dir = dir, .root = ct->root, .pidfile = pidfile,
+		.cgroup_roots = cg_roots, .tcp_established = true,
+		.file_locks = true, .log_level = criu_log_level(),
+	};
+	vz_info("CT %s: restoring from %s with %s", ct->idstr, dir, c.path);
+	pid_t pid;
+	if (vz_criu_restore(&c, &ro, freezer, &pid, &rep->t, err) < 0)
+		goto fail_cg;
+	struct vz_ct_runtime rt = {
+		.init_pid = pid, .start = vz_proc_starttime(pid),
+		.caps_drop = caps_drop, .procs = vz_cg_procs_files(&ct->cg),
+	};
+	int sr = vz_ct_runtime_save(ct, &rt, err);
+	vz_ct_runtime_free(&rt);
+	if (sr < 0)
+		goto fail_cg;
+	struct vz_error e2;
+	if (vz_criu_read_stats(dir, &rep->st, &e2) < 0)
+		vz_warn("%s", e2.msg);
+	/* The dump is used up; a --dumpfile directory is the user's own. */
+	if (vz_ct_dump_discard(ct, &e2) < 0)
+		vz_warn("%s", e2.msg);
+	vz_info("CT %s resumed (init pid %d)", ct->idstr, (int)pid);
+	r = 0;
+	goto out;
+
+fail_cg: {
+	struct vz_error e3;
+	vz_ct_runtime_remove(ct);
+	kill_leftovers(ct, &e3);
+	vz_cg_destroy(&ct->cg, &e3);
+	}
+fail:
+	if (mounted_here) {
+		struct vz_error e3;
+		vz_ct_umount(ct, &e3);
+	}
+	vz_prefix(err, "resume CT %s", ct->idstr);
+	if (vz_ct_state(ct) == VZ_CT_SUSPENDED)
+		append(err, "; the dump is kept, the CT stays suspended");
+	else
+		append(err, "; the dump is kept");
+out:
+	vz_criu_free(&c);
+	return r;
+}
+
+void vz_cpt_report_free(struct vz_cpt_report *rep)
+{
+	free(rep->dir);
+	rep->dir = NULL;
+}
+
+static double ms(uint64_t ns)
+{
+	return ns / 1e6;
+}
+
+void vz_cpt_report_print(const struct vz_cpt_report *rep, const char *op,
+			 bool json)
+{
+	const struct vz_criu_stats *st = &rep->st;
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	if (st->have_dump && vz_streq(op, "suspend")) {
+		vz_info("freeze %.1f ms (vz, freezer cgroup), seize %.1f ms, frozen %.1f ms (criu)",
+			ms(rep->t.freeze_ns), st->freezing_us / 1e3, st->frozen_us / 1e3);
+		vz_info("dump %.1f ms in all: memory dump %.1f ms, memory written %.1f ms (%.1f MiB, %llu pages)",
+			ms(rep->t.dump_ns), st->memdump_us / 1e3, st->memwrite_us / 1e3,
+			st->pages_written * (double)page / 1048576.0,
+			(unsigned long long)st->pages_written);
+	}
+	if (st->have_restore && vz_streq(op, "resume"))
+		vz_info("restore %.1f ms in all: criu restore %.1f ms (forking %.1f ms, %llu pages)",
+			ms(rep->t.restore_ns), st->restore_us / 1e3, st->forking_us / 1e3,
+			(unsigned long long)st->pages_restored);
+	if (!json)
+		return;
+	struct vz_json j;
+	vz_json_init(&j, stdout, false);
+	vz_json_begin_object(&j);
+	vz_json_kv_string(&j, "op", op);
+	vz_json_kv_string(&j, "dump_dir", rep->dir);
+	if (vz_streq(op, "suspend")) {
+		vz_json_kv_uint(&j, "freeze_us", rep->t.freeze_ns / 1000);
+		vz_json_kv_uint(&j, "dump_us", rep->t.dump_ns / 1000);
+		vz_json_kv_uint(&j, "thaw_us", rep->t.thaw_ns / 1000);
+		struct vz_criu_stats d = *st;
+		d.have_restore = false;
+		vz_criu_stats_json(&j, &d);
+	} else {
+		vz_json_kv_uint(&j, "restore_us", rep->t.restore_ns / 1000);
+		vz_json_kv_uint(&j, "thaw_us", rep->t.thaw_ns / 1000);
+		struct vz_criu_stats r = *st;
+		r.have_dump = false;
+		vz_criu_stats_json(&j, &r);
+	}
+	vz_json_end_object(&j);
+	vz_json_finish(&j);
+}
