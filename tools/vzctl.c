@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "criu.h"
 #include "ct.h"
 #include "ctid.h"
 #include "error.h"
@@ -133,6 +134,48 @@ static int cmd_umount(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 static int cmd_destroy(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 {
 	return vz_ct_destroy(ct, err);
+}
+
+/* ---- suspend / resume (common/criu-ct.c) ---- */
+static struct vz_suspend_opts suspend_o;
+static int cpt_stats;
+static struct poptOption suspend_popt[] = {
+	{ "dumpfile", '\0', POPT_ARG_STRING, &suspend_o.dumpfile, 0,
+	  "dump into this directory (new or empty) instead of DUMPDIR/CTID", "DIR" },
+	{ "leave-running", '\0', POPT_ARG_NONE, &suspend_o.leave_running, 0,
+	  "dump only: the container goes on running", NULL },
+	{ "stats", '\0', POPT_ARG_NONE, &cpt_stats, 0,
+	  "print the phase times and CRIU's statistics as JSON", NULL },
+	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
+};
+
+static int cmd_suspend(struct vz_ct *ct, poptContext pc, struct vz_error *err)
+{
+	struct vz_cpt_report rep;
+	int r = vz_ct_suspend(ct, &suspend_o, &rep, err);
+	if (r == 0)
+		vz_cpt_report_print(&rep, "suspend", cpt_stats);
+	vz_cpt_report_free(&rep);
+	return r;
+}
+
+static struct vz_resume_opts resume_o;
+static struct poptOption resume_popt[] = {
+	{ "dumpfile", '\0', POPT_ARG_STRING, &resume_o.dumpfile, 0,
+	  "restore from this dump directory", "DIR" },
+	{ "stats", '\0', POPT_ARG_NONE, &cpt_stats, 0,
+	  "print the phase times and CRIU's statistics as JSON", NULL },
+	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
+};
+
+static int cmd_resume(struct vz_ct *ct, poptContext pc, struct vz_error *err)
+{
+	struct vz_cpt_report rep;
+	int r = vz_ct_resume(ct, &resume_o, &rep, err);
+	if (r == 0)
+		vz_cpt_report_print(&rep, "resume", cpt_stats);
+	vz_cpt_report_free(&rep);
+	return r;
 }
 
 /* ---- exec / enter / runscript ---- */
@@ -335,6 +378,12 @@ static const struct cmd cmds[] = {
 	  "run a host script inside with /bin/sh" },
 	{ "set", NULL, cmd_set, set_popt, true, false, "CTID [options] [--save]",
 	  "change parameters, live where possible" },
+	{ "suspend", "chkpnt", cmd_suspend, suspend_popt, true, false,
+	  "CTID [--dumpfile DIR] [--leave-running] [--stats]",
+	  "checkpoint a running container with CRIU and stop it" },
+	{ "resume", "restore", cmd_resume, resume_popt, true, false,
+	  "CTID [--dumpfile DIR] [--stats]",
+	  "restore a suspended container from its dump" },
 };
 
 static void usage(FILE *f)
