@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "criu.h"
 #include "ct.h"
 #include "error.h"
 #include "log.h"
@@ -426,6 +427,10 @@ int vz_ct_stop(struct vz_ct *ct, const struct vz_stop_opts *o,
 	struct vz_ct_runtime rt;
 	if (!vz_ct_runtime(ct, &rt)) {
 		vz_info("CT %s is not running", ct->idstr);
+		/* stopping a suspended CT forgets its dump (criu room) */
+		if (vz_ct_state(ct) == VZ_CT_SUSPENDED &&
+		    vz_ct_dump_discard(ct, err) < 0)
+			return -1;
 		return vz_ct_cleanup_stopped(ct, true, err);
 	}
 	int pidfd = vz_pidfd_open(rt.init_pid);
