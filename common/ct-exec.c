@@ -54,6 +54,13 @@ static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 			_exit(126);
 		}
 		vz_ns_release(&e);
+		/* A session that begins outside the CT's pid namespace makes
+		 * the CT undumpable for CRIU ("session leader outside of its
+		 * pid namespace") once a background child of this command
+		 * outlives it: start a session inside, unless a terminal's
+		 * job control is wanted. */
+		if (!isatty(0))
+			setsid();
 		errno = 0;
 		int r = fn(arg);
 		/* fn returns only when it could not exec */
