@@ -68,7 +68,7 @@ vzt_true "64 MB pattern checked again after resume" ct_wait "$root/tmp/mem64" "p
 	ct_wait "$root/tmp/mem256" "pass=$(( $(sed 's/.*pass=\([0-9]*\).*/\1/' <<< "$s0") + 2 )) ok" 100
 vzt_like "$(cat "$root/tmp/mem256")" "^$m256 pass=[0-9]+ ok" "256 MB pattern intact, same PID inside"
 vzt_like "$(cat "$root/tmp/mem64")" "^$m64 pass=[0-9]+ ok" "64 MB pattern intact, same PID inside"
-ct_wait "$root/tmp/chat" "count=$((c0 + 20))" 50
+ct_grows "$root/tmp/chat" count $((c0 + 20))
 c1=$(sed 's/.*count=\([0-9]*\).*/\1/' "$root/tmp/chat")
 vzt_true "unix socket + pipe conversation goes on ($c0 -> $c1)" test "$c1" -gt "$((c0 + 10))"
 vzt_like "$(cat "$root/tmp/chat")" "^$chat count=[0-9]+ ok" "conversation: same PID, no error"
@@ -98,7 +98,7 @@ vzt_like "$out" '^checkpoint-drive: criu dump failed: .*(unix|socket|sk).*\(log:
 vzt_is "$(cat "$freezer/freezer.state")" THAWED "refused dump: nothing left frozen"
 vzt_is "$(ct_tree_pids "$rel" | sort | tr '\n' ' ')" "$before" "refused dump: same tasks still there"
 c0=$(sed 's/.*count=\([0-9]*\).*/\1/' "$root/tmp/chat")
-vzt_true "refused dump: the tree keeps running" ct_wait "$root/tmp/chat" "count=$((c0 + 10))" 50
+vzt_true "refused dump: the tree keeps running" ct_grows "$root/tmp/chat" count $((c0 + 10))
 
 # --- criu missing or too old
 printf '#!/bin/sh\necho "Version: 4.1.1"\n' > "$VZT_TMP/old-criu"
