@@ -155,6 +155,8 @@ static void test_find(void)
 	_cleanup_free_ char *mute = fake_criu(dir, "mute", "exit 1");
 	_cleanup_free_ char *none = xasprintf("%s/none", dir);
 
+	_cleanup_free_ char *cache = xasprintf("%s/version-cache", dir);
+	setenv("VZ_CRIU_CACHE", cache, 1);
 	setenv("VZ_CRIU", old, 1);
 	CHECK(vz_criu_find(&c, &err) < 0 && err.code == VZ_ENOSYS &&
 	      strstr(err.msg, "criu 3.17.0") && strstr(err.msg, "too old") &&
@@ -170,7 +172,27 @@ static void test_find(void)
 	CHECK(vz_criu_find(&c, &err) == 0 && c.major == 4 && c.minor == 2 &&
 	      c.sub == 1 && vz_streq(c.path, good), "good one found");
 	vz_criu_free(&c);
+
+	/* The version is probed once per binary: a counting fake proves it. */
+	_cleanup_free_ char *runs = xasprintf("%s/runs", dir);
+	_cleanup_free_ char *body = xasprintf("echo x >> %s; echo 'Version: 4.3'", runs);
+	_cleanup_free_ char *counting = fake_criu(dir, "counting", body);
+	setenv("VZ_CRIU", counting, 1);
+	bool ok = vz_criu_find(&c, &err) == 0 && c.minor == 3;
+	vz_criu_free(&c);
+	ok = ok && vz_criu_find(&c, &err) == 0 && c.minor == 3;
+	vz_criu_free(&c);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	vz_read_file(runs, &text, &len, &err);
+	CHECK(ok && len == 2, "second find uses the cached version (%zu bytes of runs)", len);
+	_cleanup_free_ char *body2 = xasprintf("echo x >> %s; echo 'Version: 4.4'", runs);
+	_cleanup_free_ char *again = fake_criu(dir, "counting", body2);
+	CHECK(vz_criu_find(&c, &err) == 0 && c.minor == 4,
+	      "a replaced binary is probed again");
+	vz_criu_free(&c);
 	unsetenv("VZ_CRIU");
+	unsetenv("VZ_CRIU_CACHE");
 	struct vz_error e2;
 	vz_rm_rf(dir, &e2);
 }

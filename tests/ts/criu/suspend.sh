@@ -110,9 +110,9 @@ vzt_ok "resume once the dump is whole" vzctl resume $ct
 printf '#!/bin/sh\necho "Version: 3.17"\n' > "$VZT_TMP/old-criu"
 chmod 755 "$VZT_TMP/old-criu"
 vzt_fail 7 "suspend CT $ct: criu 3\.17\.0 at .*old-criu is too old \(need 4\.2 or newer\); run scripts/install-deps" \
-	"criu too old" env VZ_CRIU="$VZT_TMP/old-criu" vzctl suspend $ct
+	"criu too old" env VZ_CRIU_CACHE="$VZT_TMP/criu-cache" VZ_CRIU="$VZT_TMP/old-criu" vzctl suspend $ct
 vzt_fail 7 "criu not found .*run scripts/install-deps" "criu missing" \
-	env VZ_CRIU="$VZT_TMP/no-criu" vzctl suspend $ct
+	env VZ_CRIU_CACHE="$VZT_TMP/criu-cache" VZ_CRIU="$VZT_TMP/no-criu" vzctl suspend $ct
 vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted running" "still running"
 
 # --- a dump CRIU refuses half-way: a unix socket to a host listener

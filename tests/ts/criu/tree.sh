@@ -104,7 +104,7 @@ vzt_true "refused dump: the tree keeps running" ct_grows "$root/tmp/chat" count 
 printf '#!/bin/sh\necho "Version: 4.1.1"\n' > "$VZT_TMP/old-criu"
 chmod 755 "$VZT_TMP/old-criu"
 vzt_fail 7 'criu 4\.1\.1 at .*old-criu is too old \(need 4\.2 or newer\); run scripts/install-deps' \
-	"criu too old: named with its version" env VZ_CRIU="$VZT_TMP/old-criu" "$drive" dump "$init" "$d2"
+	"criu too old: named with its version" env VZ_CRIU_CACHE="$VZT_TMP/criu-cache" VZ_CRIU="$VZT_TMP/old-criu" "$drive" dump "$init" "$d2"
 vzt_fail 7 'criu not found at .*; run scripts/install-deps' \
-	"criu missing: named" env VZ_CRIU="$VZT_TMP/none" "$drive" dump "$init" "$d2"
+	"criu missing: named" env VZ_CRIU_CACHE="$VZT_TMP/criu-cache" VZ_CRIU="$VZT_TMP/none" "$drive" dump "$init" "$d2"
 vzt_done
