@@ -21,6 +21,7 @@ cat > "$priv/etc/rc.d/S50vzt" <<'EOF'
 [ "$1" = start ] || exit 0
 for m in 64 256; do /vzt-helper mem $m /tmp/mem$m </dev/null >/dev/null 2>&1 & done
 /vzt-helper chat /tmp/chat </dev/null >/dev/null 2>&1 &
+/vzt-helper tcp 7007 /tmp/tcp </dev/null >/dev/null 2>&1 &
 [ -S /tmp/ext.sock ] && /vzt-helper ext /tmp/ext.sock /tmp/ext </dev/null >/dev/null 2>&1 &
 exit 0
 EOF
@@ -29,6 +30,7 @@ vzt_ok "start" vzctl start $ct || exit 1
 freezer=$(ct_freezer "$CGROUP_PARENT/$ct")
 vzt_true "workload up" ct_wait "$root/tmp/mem256" 'pass=[0-9]+ ok' 200
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
+vzt_true "TCP conversation up" ct_wait "$root/tmp/tcp" 'count=[0-9]+ ok'
 
 field() { sed "s/.*$2=\([0-9]*\).*/\1/" "$root/tmp/$1"; }
 grows() { ct_grows "$root/tmp/$1" "$2" "$3"; }
@@ -46,7 +48,7 @@ vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted suspended" "status: suspend
 vzt_is "$(cgroup_left)" "" "suspended CT holds no cgroup"
 vzt_true "dump in DUMPDIR/CTID" test -f "$dump/dump.done" -a -f "$dump/pstree.img"
 vzt_fail 5 'suspended; resume it' "start of a suspended CT is refused" vzctl start $ct
-c0=$(field chat count) p0=$(field mem256 pass)
+c0=$(field chat count) p0=$(field mem256 pass) t0=$(field tcp count)
 out=$(vzctl resume $ct --stats 2>&1)
 vzt_is "$?" 0 "resume" || vzt_diag "$out"
 vzt_like "$out" '^\{"op":"resume",.*"restore_us":[0-9]+,.*"criu_restore":\{"forking_us":[0-9]+' "--stats: JSON"
@@ -58,6 +60,8 @@ vzt_true "64 MB pattern checked again" ct_wait "$root/tmp/mem64" "pass=[0-9]+ ok
 vzt_like "$(cat "$root/tmp/mem64")" "^$m64 pass=[0-9]+ ok" "64 MB pattern intact, same PID"
 vzt_true "unix socket + pipe conversation goes on" grows chat count $((c0 + 20))
 vzt_like "$(cat "$root/tmp/chat")" 'ok$' "conversation: no error"
+vzt_true "established TCP connection goes on" grows tcp count $((t0 + 20))
+vzt_like "$(cat "$root/tmp/tcp")" 'ok$' "TCP conversation: no error"
 vzt_is "$(cat "$freezer/freezer.state" 2>/dev/null || echo THAWED)" THAWED "resumed CT not frozen"
 vzt_true "dump consumed" test ! -e "$dump"
 vzt_ok "exec works after resume" vzctl exec $ct true
