@@ -64,6 +64,16 @@ vzt_true "established TCP connection goes on" grows tcp count $((t0 + 20))
 vzt_like "$(cat "$root/tmp/tcp")" 'ok$' "TCP conversation: no error"
 vzt_is "$(cat "$freezer/freezer.state" 2>/dev/null || echo THAWED)" THAWED "resumed CT not frozen"
 vzt_true "dump consumed" test ! -e "$dump"
+in_all_cgroups() {
+	local run=$VZT_TMP/lock/$ct.run init f files
+	init=$(sed -n 's/^INIT_PID=//p' "$run")
+	files=$(sed -n 's/^CGROUP_PROCS="\(.*\)"/\1/p' "$run")
+	[ -n "$init" ] && [ -n "$files" ] || { echo "no runtime record"; return 1; }
+	for f in $files; do
+		grep -qx "$init" "$f" || { echo "init $init not in $f"; return 1; }
+	done
+}
+vzt_ok "restored init is in every cgroup of the CT" in_all_cgroups
 vzt_ok "exec works after resume" vzctl exec $ct true
 
 # --- --leave-running
