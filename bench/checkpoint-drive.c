@@ -3,6 +3,7 @@
  *
  *   checkpoint-drive dump PID DIR [FREEZER_DIR] [--leave-running]
  *   checkpoint-drive restore DIR ROOT CGROUP_REL [FREEZER_DIR]
+ *   checkpoint-drive stats DIR      (CRIU's statistics of a dump directory)
  *
  * Prints one JSON object: phase times (microseconds), CRIU's statistics, and for
  * restore the host PID of the restored root task.  Exit status is the
@@ -41,9 +42,21 @@ int main(int argc, char **argv)
 		else if (n < 8)
 			a[n++] = argv[i];
 	}
+	if (n == 2 && vz_streq(a[0], "stats")) {
+		if (vz_criu_read_stats(a[1], &st, &err) < 0)
+			return vz_report(&err);
+		struct vz_json j;
+		vz_json_init(&j, stdout, false);
+		vz_json_begin_object(&j);
+		vz_criu_stats_json(&j, &st);
+		vz_json_end_object(&j);
+		vz_json_finish(&j);
+		return 0;
+	}
 	if (n < 3 || (vz_streq(a[0], "restore") && n < 4)) {
 		fprintf(stderr, "usage: checkpoint-drive dump PID DIR [FREEZER] [--leave-running]\n"
-				"       checkpoint-drive restore DIR ROOT CGROUP_REL [FREEZER]\n");
+				"       checkpoint-drive restore DIR ROOT CGROUP_REL [FREEZER]\n"
+				"       checkpoint-drive stats DIR\n");
 		return VZ_EUSAGE;
 	}
 	if (vz_criu_find(&c, &err) < 0)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "criu.h"
@@ -66,15 +67,71 @@ char *vz_ct_dump_dir(const struct vz_ct *ct)
 	return default_dir(ct);
 }
 
+/* Removes DUMPDIR/.CTID.consumed.* left by resumes (see below). */
+static void remove_consumed(const struct vz_ct *ct)
+{
+	DIR *d = opendir(ct->dumpdir);
+	if (!d)
+		return;
+	_cleanup_free_ char *prefix = xasprintf(".%s.consumed.", ct->idstr);
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!vz_startswith(de->d_name, prefix))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", ct->dumpdir, de->d_name);
+		struct vz_error ignore;
+		vz_rm_rf(p, &ignore);
+	}
+	closedir(d);
+}
+
 int vz_ct_dump_discard(struct vz_ct *ct, struct vz_error *err)
 {
 	_cleanup_free_ char *dir = default_dir(ct);
+	remove_consumed(ct);
 	if (!vz_path_exists(dir))
 		return 0;
 	if (vz_rm_rf(dir, err) < 0)
 		return vz_prefix(err, "discard the dump of CT %s", ct->idstr);
 	vz_info("CT %s: dump %s discarded", ct->idstr, dir);
 	return 0;
+}
+
+/* A resumed CT's dump is used up.  Unlinking hundreds of MB of images
+ * takes as long as the restore itself (page cache and extents to free),
+ * and the CT is running already: the directory is renamed out of the way
+ * at once and removed by a detached, idle-priority process. */
+static void discard_consumed(struct vz_ct *ct)
+{
+	_cleanup_free_ char *dir = default_dir(ct);
+	if (!vz_path_exists(dir))
+		return;
+	_cleanup_free_ char *gone = xasprintf("%s/.%s.consumed.%d", ct->dumpdir,
+					      ct->idstr, (int)getpid());
+	struct vz_error e2;
+	if (rename(dir, gone) < 0) {
+		if (vz_ct_dump_discard(ct, &e2) < 0)
+			vz_warn("%s", e2.msg);
+		return;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		vz_close_fds_from(0);
+		int ignored = nice(19);  /* best effort */
+		(void)ignored;
+		vz_rm_rf(gone, &e2);
+		_exit(0);
+	}
+	if (pid < 0) {
+		vz_rm_rf(gone, &e2);
+		return;
+	}
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 static char *freezer_dir(const struct vz_ct *ct)
@@ -316,8 +373,7 @@ int vz_ct_resume(struct vz_ct *ct, const struct vz_resume_opts *o,
 	if (vz_criu_read_stats(dir, &rep->st, &e2) < 0)
 		vz_warn("%s", e2.msg);
 	/* The dump is used up; a --dumpfile directory is the user's own. */
-	if (vz_ct_dump_discard(ct, &e2) < 0)
-		vz_warn("%s", e2.msg);
+	discard_consumed(ct);
 	vz_info("CT %s resumed (init pid %d)", ct->idstr, (int)pid);
 	r = 0;
 	goto out;
