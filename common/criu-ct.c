@@ -33,6 +33,17 @@
 /* Written last into a complete dump: what it is and where from. */
 #define DUMP_INFO "vz-dump.conf"
 
+static void block_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
 static void append(struct vz_error *err, const char *text)
 {
 	size_t l = strlen(err->msg);
@@ -117,6 +128,9 @@ static void discard_consumed(struct vz_ct *ct)
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid == 0) {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setsid();
 		if (fork() != 0)
 			_exit(0);
@@ -300,15 +314,35 @@ int vz_ct_suspend(struct vz_ct *ct, const struct vz_suspend_opts *o,
 	struct vz_criu c;
 	if (vz_criu_find(&c, err) < 0)
 		return vz_prefix(err, "suspend CT %s", ct->idstr);
+	/* Dying half-way would leave the CT frozen or without its record:
+	 * ^C and TERM wait until the suspend is over. */
+	sigset_t old;
+	block_signals(&old);
 	int r = suspend_with(ct, o, &c, init, rep, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	vz_criu_free(&c);
 	if (r < 0)
 		return vz_prefix(err, "suspend CT %s", ct->idstr);
 	return 0;
 }
 
+static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
+		       struct vz_cpt_report *rep, struct vz_error *err);
+
 int vz_ct_resume(struct vz_ct *ct, const struct vz_resume_opts *o,
 		 struct vz_cpt_report *rep, struct vz_error *err)
+{
+	/* Dying between the restore and the runtime record would leave a
+	 * running CT that looks suspended: signals wait. */
+	sigset_t old;
+	block_signals(&old);
+	int r = resume_body(ct, o, rep, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
+		       struct vz_cpt_report *rep, struct vz_error *err)
 {
 	memset(rep, 0, sizeof(*rep));
 	if (!ct->exists)

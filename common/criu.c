@@ -607,6 +607,12 @@ int vz_criu_run(const struct vz_criu *c, char **argv, const char *dir,
 		 * the restored tree. */
 		vz_close_fds_from(3);
 		signal(SIGPIPE, SIG_DFL);
+		/* Its own process group: a ^C at the terminal must not stop
+		 * criu half-way (the CT would stay frozen or half-restored). */
+		setpgid(0, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(c->path, argv);
 		_exit(127);
 	}
@@ -755,9 +761,38 @@ int vz_criu_freezer_set(const char *dir, bool frozen, unsigned timeout_ms,
 	return 0;
 }
 
+/* From the freeze to the thaw, and during a restore, vzctl must not die
+ * of a ^C or a TERM: it would leave the CT frozen or half-restored.  The
+ * signals wait until the operation is over. */
+static void block_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	sigaddset(&s, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &s, old);
+}
+
+static int checkpoint_blocked(const struct vz_criu *c,
+			      const struct vz_criu_dump_opts *o,
+			      struct vz_criu_times *t, struct vz_error *err);
+
 int vz_criu_checkpoint(const struct vz_criu *c,
 		       const struct vz_criu_dump_opts *o,
 		       struct vz_criu_times *t, struct vz_error *err)
+{
+	sigset_t old;
+	block_signals(&old);
+	int r = checkpoint_blocked(c, o, t, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static int checkpoint_blocked(const struct vz_criu *c,
+			      const struct vz_criu_dump_opts *o,
+			      struct vz_criu_times *t, struct vz_error *err)
 {
 	if (o->freeze_cgroup &&
 	    vz_criu_freezer_set(o->freeze_cgroup, true, 10000, &t->freeze_ns,
@@ -804,9 +839,13 @@ int vz_criu_restore(const struct vz_criu *c,
 	if (vz_path_exists(o->pidfile) && unlink(o->pidfile) < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "remove %s", o->pidfile);
 	_cleanup_strv_ char **argv = vz_criu_restore_argv(c, o);
-	if (vz_criu_run(c, argv, o->dir,
-			o->log_name ? o->log_name : "restore.log",
-			&t->restore_ns, err) < 0)
+	sigset_t old;
+	block_signals(&old);
+	int r = vz_criu_run(c, argv, o->dir,
+			    o->log_name ? o->log_name : "restore.log",
+			    &t->restore_ns, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
 		return -1;
 	if (read_pidfile(o->pidfile, pid, err) < 0)
 		return vz_prefix(err, "criu restore succeeded but");

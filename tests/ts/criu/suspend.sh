@@ -99,6 +99,30 @@ vzt_ok "resume --dumpfile" vzctl resume $ct --dumpfile "$file"
 vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted running" "running from the dumpfile"
 vzt_is "$(pids)" "$before" "same PIDs from the dumpfile"
 
+# --- a TERM or ^C in the middle waits until the CT is consistent
+# blocked PID: waits until PID blocks SIGTERM (it is in the critical part)
+blocked() {
+	local i m
+	for i in $(seq 400); do
+		m=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+		[ -n "$m" ] && [ $(( 0x$m & (1 << 14) )) -ne 0 ] && return 0
+		sleep 0.005
+	done
+	return 1
+}
+vzctl suspend $ct >/dev/null 2>&1 & vp=$!
+vzt_true "suspend reaches its critical part" blocked $vp
+kill -TERM $vp; kill -INT $vp
+wait $vp
+vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted suspended" "TERM during suspend: suspended all the same"
+vzt_is "$(cgroup_left)" "" "TERM during suspend: no cgroup (nothing frozen) left"
+vzctl resume $ct >/dev/null 2>&1 & vp=$!
+vzt_true "resume reaches its critical part" blocked $vp
+kill -TERM $vp
+wait $vp
+vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted running" "TERM during resume: running all the same"
+vzt_is "$(pids)" "$before" "TERM during resume: same PIDs"
+
 # --- stop of a suspended CT discards its dump
 vzt_ok "suspend again" vzctl suspend $ct
 vzt_ok "stop the suspended CT" vzctl stop $ct
