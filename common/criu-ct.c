@@ -33,17 +33,6 @@
 /* Written last into a complete dump: what it is and where from. */
 #define DUMP_INFO "vz-dump.conf"
 
-static void block_signals(sigset_t *old)
-{
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
-	sigaddset(&s, SIGHUP);
-	sigaddset(&s, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &s, old);
-}
-
 static void append(struct vz_error *err, const char *text)
 {
 	size_t l = strlen(err->msg);
@@ -317,7 +306,7 @@ int vz_ct_suspend(struct vz_ct *ct, const struct vz_suspend_opts *o,
 	/* Dying half-way would leave the CT frozen or without its record:
 	 * ^C and TERM wait until the suspend is over. */
 	sigset_t old;
-	block_signals(&old);
+	vz_criu_block_signals(&old);
 	int r = suspend_with(ct, o, &c, init, rep, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	vz_criu_free(&c);
@@ -335,7 +324,7 @@ int vz_ct_resume(struct vz_ct *ct, const struct vz_resume_opts *o,
 	/* Dying between the restore and the runtime record would leave a
 	 * running CT that looks suspended: signals wait. */
 	sigset_t old;
-	block_signals(&old);
+	vz_criu_block_signals(&old);
 	int r = resume_body(ct, o, rep, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;

@@ -764,7 +764,7 @@ int vz_criu_freezer_set(const char *dir, bool frozen, unsigned timeout_ms,
 /* From the freeze to the thaw, and during a restore, vzctl must not die
  * of a ^C or a TERM: it would leave the CT frozen or half-restored.  The
  * signals wait until the operation is over. */
-static void block_signals(sigset_t *old)
+void vz_criu_block_signals(sigset_t *old)
 {
 	sigset_t s;
 	sigemptyset(&s);
@@ -784,7 +784,7 @@ int vz_criu_checkpoint(const struct vz_criu *c,
 		       struct vz_criu_times *t, struct vz_error *err)
 {
 	sigset_t old;
-	block_signals(&old);
+	vz_criu_block_signals(&old);
 	int r = checkpoint_blocked(c, o, t, err);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;
@@ -840,7 +840,7 @@ int vz_criu_restore(const struct vz_criu *c,
 		return vz_fail_errno(err, VZ_ESYSTEM, "remove %s", o->pidfile);
 	_cleanup_strv_ char **argv = vz_criu_restore_argv(c, o);
 	sigset_t old;
-	block_signals(&old);
+	vz_criu_block_signals(&old);
 	int r = vz_criu_run(c, argv, o->dir,
 			    o->log_name ? o->log_name : "restore.log",
 			    &t->restore_ns, err);

@@ -10,6 +10,7 @@
 #ifndef VZ_CRIU_H
 #define VZ_CRIU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,6 +137,10 @@ int vz_criu_checkpoint(const struct vz_criu *c,
 int vz_criu_restore(const struct vz_criu *c,
 		    const struct vz_criu_restore_opts *o, const char *freezer,
 		    pid_t *pid, struct vz_criu_times *t, struct vz_error *err);
+
+/* Blocks INT, TERM, HUP, QUIT (old mask to *old): what a checkpoint must
+ * not be interrupted by; they are delivered once the mask is restored. */
+void vz_criu_block_signals(sigset_t *old);
 
 /* Writes the stats as JSON members "criu_dump" and "criu_restore" (times
  * in microseconds, pages, bytes) into the open object. */
