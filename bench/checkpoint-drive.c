@@ -1,8 +1,8 @@
 /* checkpoint-drive: libvz's CRIU path (common/criu.c) on any process tree,
  * for tests and bench/checkpoint before and besides vzctl:
  *
- *   checkpoint-drive dump PID DIR [FREEZER_DIR] [--leave-running]
- *   checkpoint-drive restore DIR ROOT CGROUP_REL [FREEZER_DIR]
+ *   checkpoint-drive dump PID DIR [FREEZER_DIR] [--leave-running] [--external X]...
+ *   checkpoint-drive restore DIR ROOT CGROUP_REL [FREEZER_DIR] [--external X]...
  *   checkpoint-drive stats DIR      (CRIU's statistics of a dump directory)
  *
  * Prints one JSON object: phase times (microseconds), CRIU's statistics, and for
@@ -36,9 +36,12 @@ int main(int argc, char **argv)
 	bool leave = false;
 	int n = 0;
 	char *a[8] = { 0 };
+	_cleanup_strv_ char **ext = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (vz_streq(argv[i], "--leave-running"))
 			leave = true;
+		else if (vz_streq(argv[i], "--external") && i + 1 < argc)
+			ext = vz_strv_push(ext, argv[++i]);
 		else if (n < 8)
 			a[n++] = argv[i];
 	}
@@ -73,7 +76,7 @@ int main(int argc, char **argv)
 		struct vz_criu_dump_opts o = {
 			.pid = (pid_t)p, .dir = dir, .freeze_cgroup = a[3],
 			.leave_running = leave, .file_locks = true,
-			.tcp_established = true,
+			.tcp_established = true, .external = ext,
 		};
 		if (vz_criu_checkpoint(&c, &o, &t, &err) < 0)
 			return vz_report(&err);
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
 		struct vz_criu_restore_opts o = {
 			.dir = dir, .root = a[2], .pidfile = pidfile,
 			.cgroup_roots = cg, .file_locks = true,
-			.tcp_established = true,
+			.tcp_established = true, .external = ext,
 		};
 		if (vz_criu_restore(&c, &o, a[4], &pid, &t, &err) < 0)
 			return vz_report(&err);
