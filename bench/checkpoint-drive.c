@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 		long long p;
 		if (vz_parse_int(a[1], 1, 1 << 30, &p) < 0) {
 			fprintf(stderr, "checkpoint-drive: bad PID '%s'\n", a[1]);
+			vz_criu_free(&c);
 			return VZ_EUSAGE;
 		}
 		dir = a[2];
@@ -78,8 +79,10 @@ int main(int argc, char **argv)
 			.leave_running = leave, .file_locks = true,
 			.tcp_established = true, .external = ext,
 		};
-		if (vz_criu_checkpoint(&c, &o, &t, &err) < 0)
+		if (vz_criu_checkpoint(&c, &o, &t, &err) < 0) {
+			vz_criu_free(&c);
 			return vz_report(&err);
+		}
 	} else if (vz_streq(a[0], "restore")) {
 		dir = a[1];
 		_cleanup_free_ char *pidfile = xasprintf("%s/restore.pid", dir);
@@ -89,12 +92,16 @@ int main(int argc, char **argv)
 			.cgroup_roots = cg, .file_locks = true,
 			.tcp_established = true, .external = ext,
 		};
-		if (vz_criu_restore(&c, &o, a[4], &pid, &t, &err) < 0)
+		if (vz_criu_restore(&c, &o, a[4], &pid, &t, &err) < 0) {
+			vz_criu_free(&c);
 			return vz_report(&err);
+		}
 	} else {
 		fprintf(stderr, "checkpoint-drive: unknown command '%s'\n", a[0]);
+		vz_criu_free(&c);
 		return VZ_EUSAGE;
 	}
+	vz_criu_free(&c);
 	if (vz_criu_read_stats(dir, &st, &err) < 0)
 		return vz_report(&err);
 	struct vz_json j;
@@ -106,6 +113,5 @@ int main(int argc, char **argv)
 	vz_criu_stats_json(&j, &st);
 	vz_json_end_object(&j);
 	vz_json_finish(&j);
-	vz_criu_free(&c);
 	return 0;
 }
