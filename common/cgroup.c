@@ -373,28 +373,32 @@ int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
 	return 0;
 }
 
+/* Path of a knob of the CT's group: "<dir>/<file>". */
+static char *knob_path(const struct vz_cgroup *cg, const char *controller,
+		       const char *file, struct vz_error *err)
+{
+	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
+	if (!dir) {
+		vz_fail(err, VZ_ENOSYS,
+			"the %s cgroup controller is not available on this host",
+			controller);
+		return NULL;
+	}
+	return xasprintf("%s/%s", dir, file);
+}
+
 int vz_cg_set(const struct vz_cgroup *cg, const char *controller,
 	      const char *file, const char *value, struct vz_error *err)
 {
-	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
-	if (!dir)
-		return vz_fail(err, VZ_ENOSYS,
-			       "the %s cgroup controller is not available on this host",
-			       controller);
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
-	return vz_write_string(path, value, err);
+	_cleanup_free_ char *path = knob_path(cg, controller, file, err);
+	return path ? vz_write_string(path, value, err) : -1;
 }
 
 int vz_cg_get(const struct vz_cgroup *cg, const char *controller,
 	      const char *file, char **value, struct vz_error *err)
 {
-	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
-	if (!dir)
-		return vz_fail(err, VZ_ENOSYS,
-			       "the %s cgroup controller is not available on this host",
-			       controller);
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
-	if (vz_read_file(path, value, NULL, err) < 0)
+	_cleanup_free_ char *path = knob_path(cg, controller, file, err);
+	if (!path || vz_read_file(path, value, NULL, err) < 0)
 		return -1;
 	vz_strstrip(*value);
 	return 0;
