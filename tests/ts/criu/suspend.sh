@@ -22,6 +22,8 @@ cat > "$priv/etc/rc.d/S50vzt" <<'EOF'
 for m in 64 256; do /vzt-helper mem $m /tmp/mem$m </dev/null >/dev/null 2>&1 & done
 /vzt-helper chat /tmp/chat </dev/null >/dev/null 2>&1 &
 /vzt-helper tcp 7007 /tmp/tcp </dev/null >/dev/null 2>&1 &
+/vzt-helper misc /tmp/misc </dev/null >/dev/null 2>&1 &
+mkdir -p /mnt/t && mount -t tmpfs -o size=1m vzt /mnt/t && echo kept > /mnt/t/f
 [ -S /tmp/ext.sock ] && /vzt-helper ext /tmp/ext.sock /tmp/ext </dev/null >/dev/null 2>&1 &
 exit 0
 EOF
@@ -31,6 +33,7 @@ freezer=$(ct_freezer "$CGROUP_PARENT/$ct")
 vzt_true "workload up" ct_wait "$root/tmp/mem256" 'pass=[0-9]+ ok' 200
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
 vzt_true "TCP conversation up" ct_wait "$root/tmp/tcp" 'count=[0-9]+ ok'
+vzt_true "locks, timer and pty helper up" ct_wait "$root/tmp/misc" 'ticks=[0-9]+ pty=[0-9]+ ok'
 
 field() { sed "s/.*$2=\([0-9]*\).*/\1/" "$root/tmp/$1"; }
 grows() { ct_grows "$root/tmp/$1" "$2" "$3"; }
@@ -39,6 +42,7 @@ cgroup_left() { local d; for d in $(vzt_cgroup_roots); do [ -d "$d/$CGROUP_PAREN
 
 # --- suspend and resume
 before=$(pids)
+locks0=$(vzctl exec $ct cat /proc/locks | awk '{print $2, $3, $4, $5}' | sort)
 m64=$(cut -d' ' -f1 "$root/tmp/mem64") m256=$(cut -d' ' -f1 "$root/tmp/mem256")
 out=$(vzctl -v suspend $ct 2>&1)
 vzt_is "$?" 0 "suspend" || vzt_diag "$out"
@@ -49,6 +53,7 @@ vzt_is "$(cgroup_left)" "" "suspended CT holds no cgroup"
 vzt_true "dump in DUMPDIR/CTID" test -f "$dump/dump.done" -a -f "$dump/pstree.img"
 vzt_fail 5 'suspended; resume it' "start of a suspended CT is refused" vzctl start $ct
 c0=$(field chat count) p0=$(field mem256 pass) t0=$(field tcp count)
+k0=$(field misc ticks) y0=$(field misc pty)
 out=$(vzctl resume $ct --stats 2>&1)
 vzt_is "$?" 0 "resume" || vzt_diag "$out"
 vzt_like "$out" '^\{"op":"resume",.*"restore_us":[0-9]+,.*"criu_restore":\{"forking_us":[0-9]+' "--stats: JSON"
@@ -62,6 +67,16 @@ vzt_true "unix socket + pipe conversation goes on" grows chat count $((c0 + 20))
 vzt_like "$(cat "$root/tmp/chat")" 'ok$' "conversation: no error"
 vzt_true "established TCP connection goes on" grows tcp count $((t0 + 20))
 vzt_like "$(cat "$root/tmp/tcp")" 'ok$' "TCP conversation: no error"
+vzt_true "periodic timerfd keeps ticking" grows misc ticks $((k0 + 10)) ||
+	vzt_diag "$(cat "$root/tmp/misc")" \
+		"a periodic timer that expired during the freeze is disarmed by a criu" \
+		"without scripts/install-deps.d/criu-timerfd.patch (scripts/install-deps)"
+vzt_true "pty keeps carrying the counter" grows misc pty $((y0 + 10))
+vzt_like "$(cat "$root/tmp/misc")" 'ok$' "timer and pty: no error"
+vzt_like "$locks0" 'FLOCK ADVISORY WRITE' "a flock was held before"
+vzt_is "$(vzctl exec $ct cat /proc/locks | awk '{print $2, $3, $4, $5}' | sort)" "$locks0" \
+	"the same flock and POSIX lock held after resume"
+vzt_is "$(vzctl exec $ct cat /mnt/t/f)" kept "the CT's own tmpfs mount is back with its file"
 vzt_is "$(cat "$freezer/freezer.state" 2>/dev/null || echo THAWED)" THAWED "resumed CT not frozen"
 vzt_true "dump consumed" test ! -e "$dump"
 in_all_cgroups() {
