@@ -233,6 +233,49 @@ static int criu_log_level(void)
 	return vz_log_verbosity() >= VZ_LOG_DEBUG ? 4 : 2;
 }
 
+static int external_mounts(pid_t init, char ***ct_paths, char ***host_paths,
+			   struct vz_error *err)
+{
+	_cleanup_free_ char *path = xasprintf("/proc/%d/mountinfo", (int)init);
+	_cleanup_free_ char *ct_mi = NULL, *host_mi = NULL;
+	size_t len;
+	if (vz_read_file(path, &ct_mi, &len, err) < 0 ||
+	    vz_read_file("/proc/self/mountinfo", &host_mi, &len, err) < 0)
+		return -1;
+	if (vz_criu_external_mounts(ct_mi, host_mi, ct_paths, host_paths, err) < 0)
+		return -1;
+	for (size_t i = 0; *ct_paths && (*ct_paths)[i]; i++)
+		if (strpbrk((*ct_paths)[i], "\"\n\\$`") || strpbrk((*host_paths)[i], "\"\n\\$`"))
+			return vz_fail(err, VZ_ENOSYS,
+				       "the CT's mount %s has a name vz cannot record",
+				       (*ct_paths)[i]);
+	return 0;
+}
+
+/* Values KEY="V" of a vz-dump.conf, in file order, for keys with prefix. */
+static char **info_values(const char *text, const char *prefix, const char *suffix)
+{
+	char **v = NULL;
+	_cleanup_strv_ char **lines = vz_strv_split(text, "\n");
+	for (size_t i = 0; lines && lines[i]; i++) {
+		char *eq = strchr(lines[i], '=');
+		if (!eq || !vz_startswith(lines[i], prefix))
+			continue;
+		*eq = '\0';
+		size_t kl = strlen(lines[i]), sl = strlen(suffix);
+		if (kl < sl || strcmp(lines[i] + kl - sl, suffix))
+			continue;
+		char *val = eq + 1;
+		size_t vl = strlen(val);
+		if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		v = vz_strv_push(v, val);
+	}
+	return v;
+}
+
 /* Everything of a suspend after criu was found. */
 static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
 			const struct vz_criu *c, pid_t init,
@@ -247,12 +290,27 @@ static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
 	if (!freezer)
 		return vz_fail(err, VZ_ENOSYS,
 			       "no freezer cgroup (cgroup v1 freezer or v2) on this host");
+	/* Host mounts bound into the CT are saved as references. */
+	_cleanup_strv_ char **ct_paths = NULL, **host_paths = NULL, **ext = NULL;
+	_cleanup_free_ char *ext_info = xstrdup("");
+	if (external_mounts(init, &ct_paths, &host_paths, err) < 0)
+		return -1;
+	for (size_t i = 0; ct_paths && ct_paths[i]; i++) {
+		_cleanup_free_ char *arg = xasprintf("mnt[%s]:vzmnt%zu", ct_paths[i], i);
+		ext = vz_strv_push(ext, arg);
+		char *more = xasprintf("%sEXT_MNT%zu_CT=\"%s\"\nEXT_MNT%zu_HOST=\"%s\"\n",
+				       ext_info, i, ct_paths[i], i, host_paths[i]);
+		free(ext_info);
+		ext_info = more;
+		vz_info("CT %s: %s is the host's %s (saved as a reference)", ct->idstr,
+			ct_paths[i], host_paths[i]);
+	}
 	vz_info("CT %s: dumping to %s with %s %u.%u.%u", ct->idstr, dir, c->path,
 		c->major, c->minor, c->sub);
 	struct vz_criu_dump_opts d = {
 		.pid = init, .dir = dir, .freeze_cgroup = freezer,
 		.leave_running = o->leave_running, .tcp_established = true,
-		.file_locks = true, .log_level = criu_log_level(),
+		.file_locks = true, .log_level = criu_log_level(), .external = ext,
 	};
 	if (vz_criu_checkpoint(c, &d, &rep->t, err) < 0) {
 		drop_partial_images(dir);
@@ -264,8 +322,8 @@ static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
 		vz_warn("%s", e2.msg);
 	_cleanup_free_ char *info = xasprintf(
 		"# a vz container dump, written by vzctl suspend\n"
-		"CTID=\"%s\"\nVE_ROOT=\"%s\"\nCGROUP=\"%s\"\nCRIU_VERSION=\"%u.%u.%u\"\n",
-		ct->idstr, ct->root, ct->cg.rel, c->major, c->minor, c->sub);
+		"CTID=\"%s\"\nVE_ROOT=\"%s\"\nCGROUP=\"%s\"\nCRIU_VERSION=\"%u.%u.%u\"\n%s",
+		ct->idstr, ct->root, ct->cg.rel, c->major, c->minor, c->sub, ext_info);
 	_cleanup_free_ char *info_path = xasprintf("%s/%s", dir, DUMP_INFO);
 	if (vz_write_file_atomic(info_path, info, strlen(info), 0600, err) < 0)
 		return -1;
@@ -350,6 +408,22 @@ static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
 			       "resume CT %s: %s holds no complete dump (no %s)",
 			       ct->idstr, dir, DUMP_INFO);
 	rep->dir = xstrdup(dir);
+	/* Host mounts the CT had bound in must be there again. */
+	_cleanup_free_ char *info_text = NULL;
+	size_t info_len;
+	if (vz_read_file(info, &info_text, &info_len, err) < 0)
+		return vz_prefix(err, "resume CT %s", ct->idstr);
+	_cleanup_strv_ char **ext_ct = info_values(info_text, "EXT_MNT", "_CT");
+	_cleanup_strv_ char **ext_host = info_values(info_text, "EXT_MNT", "_HOST");
+	_cleanup_strv_ char **ext = NULL;
+	if (vz_strv_len(ext_ct) != vz_strv_len(ext_host))
+		return vz_fail(err, VZ_ECORRUPT, "resume CT %s: %s is damaged (external mounts)",
+			       ct->idstr, info);
+	for (size_t i = 0; ext_host && ext_host[i]; i++)
+		if (!vz_path_exists(ext_host[i]))
+			return vz_fail(err, VZ_ENOENT,
+				       "resume CT %s: %s, bound at %s inside the CT when it was dumped, is missing on this host",
+				       ct->idstr, ext_host[i], ext_ct[i]);
 	struct vz_criu c;
 	if (vz_criu_find(&c, err) < 0)
 		return vz_prefix(err, "resume CT %s", ct->idstr);
@@ -375,10 +449,14 @@ static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
 		goto fail_cg;
 	freezer = freezer_dir(ct);
 	cg_roots = vz_criu_cgroup_roots(ct->cg.rel, ct->cg.unified);
+	for (size_t i = 0; ext_host && ext_host[i]; i++) {
+		_cleanup_free_ char *arg = xasprintf("mnt[vzmnt%zu]:%s", i, ext_host[i]);
+		ext = vz_strv_push(ext, arg);
+	}
 	struct vz_criu_restore_opts ro = {
 		.dir = dir, .root = ct->root, .pidfile = pidfile,
 		.cgroup_roots = cg_roots, .tcp_established = true,
-		.file_locks = true, .log_level = criu_log_level(),
+		.file_locks = true, .log_level = criu_log_level(), .external = ext,
 	};
 	vz_info("CT %s: restoring from %s with %s", ct->idstr, dir, c.path);
 	pid_t pid;

@@ -855,3 +855,153 @@ int vz_criu_restore(const struct vz_criu *c,
 		return -1;
 	return 0;
 }
+
+/* --- external mounts --- */
+
+struct mnt {
+	char *root, *mp, *fstype;
+	unsigned maj, min;
+};
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static char *unescape(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void mnts_free(struct mnt *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].root);
+		free(v[i].mp);
+		free(v[i].fstype);
+	}
+	free(v);
+}
+
+static int mnts_parse(const char *text, struct mnt **out, size_t *nout)
+{
+	struct mnt *v = NULL;
+	size_t n = 0;
+	_cleanup_strv_ char **lines = vz_strv_split(text, "\n");
+	for (size_t i = 0; lines && lines[i]; i++) {
+		char root[4096], mp[4096], fstype[256];
+		unsigned maj, min;
+		const char *sep = strstr(lines[i], " - ");
+		if (!sep || sscanf(lines[i], "%*s %*s %u:%u %4095s %4095s", &maj, &min,
+				   root, mp) != 4 ||
+		    sscanf(sep + 3, "%255s", fstype) != 1) {
+			mnts_free(v, n);
+			return -1;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n].root = unescape(root);
+		v[n].mp = unescape(mp);
+		v[n].fstype = xstrdup(fstype);
+		v[n].maj = maj;
+		v[n].min = min;
+		n++;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+static bool pseudo_fs(const char *t)
+{
+	static const char *const names[] = {
+		"proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2",
+		"devtmpfs", "securityfs", "debugfs", "tracefs", "pstore", "bpf",
+		"hugetlbfs", "binfmt_misc", "autofs", "configfs", "fusectl",
+		"ramfs", "efivarfs", "nsfs",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (vz_streq(t, names[i]))
+			return true;
+	return false;
+}
+
+/* Is path equal to dir or below it? */
+static bool below(const char *path, const char *dir)
+{
+	if (vz_streq(dir, "/"))
+		return path[0] == '/';
+	size_t l = strlen(dir);
+	return !strncmp(path, dir, l) && (path[l] == '\0' || path[l] == '/');
+}
+
+int vz_criu_external_mounts(const char *ct_mountinfo, const char *host_mountinfo,
+			    char ***ct_paths, char ***host_paths,
+			    struct vz_error *err)
+{
+	*ct_paths = *host_paths = NULL;
+	struct mnt *cm = NULL, *hm = NULL;
+	size_t cn = 0, hn = 0;
+	int r = -1;
+	if (mnts_parse(ct_mountinfo, &cm, &cn) < 0 ||
+	    mnts_parse(host_mountinfo, &hm, &hn) < 0) {
+		vz_fail(err, VZ_ESYSTEM, "cannot parse mountinfo");
+		goto out;
+	}
+	const struct mnt *rootm = NULL;
+	for (size_t i = 0; i < cn; i++)
+		if (vz_streq(cm[i].mp, "/"))
+			rootm = &cm[i];  /* the last one is the visible root */
+	if (!rootm) {
+		vz_fail(err, VZ_ESYSTEM, "the CT has no root mount in its mountinfo");
+		goto out;
+	}
+	for (size_t i = 0; i < cn; i++) {
+		const struct mnt *m = &cm[i];
+		if (m == rootm || pseudo_fs(m->fstype))
+			continue;
+		if (m->maj == rootm->maj && m->min == rootm->min &&
+		    below(m->root, rootm->root))
+			continue;  /* a bind of the CT's own files */
+		/* Where the host sees that file system, with the longest
+		 * root that contains this mount's root. */
+		const struct mnt *best = NULL;
+		for (size_t k = 0; k < hn; k++)
+			if (hm[k].maj == m->maj && hm[k].min == m->min &&
+			    below(m->root, hm[k].root) &&
+			    (!best || strlen(hm[k].root) > strlen(best->root)))
+				best = &hm[k];
+		if (!best) {
+			vz_fail(err, VZ_ENOSYS,
+				"%s inside the CT is a %s mount that the host does not show anywhere: it cannot be saved",
+				m->mp, m->fstype);
+			goto out;
+		}
+		const char *rest = vz_streq(best->root, "/") ? m->root :
+				   m->root + strlen(best->root);
+		if (vz_streq(rest, "/"))
+			rest = "";
+		_cleanup_free_ char *host =
+			!*rest ? xstrdup(best->mp) :
+			vz_streq(best->mp, "/") ? xstrdup(rest) :
+			xasprintf("%s%s", best->mp, rest);
+		*ct_paths = vz_strv_push(*ct_paths, m->mp);
+		*host_paths = vz_strv_push(*host_paths, host);
+	}
+	r = 0;
+out:
+	mnts_free(cm, cn);
+	mnts_free(hm, hn);
+	if (r < 0) {
+		vz_strv_free(*ct_paths);
+		vz_strv_free(*host_paths);
+		*ct_paths = *host_paths = NULL;
+	}
+	return r;
+}

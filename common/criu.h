@@ -138,6 +138,17 @@ int vz_criu_restore(const struct vz_criu *c,
 		    const struct vz_criu_restore_opts *o, const char *freezer,
 		    pid_t *pid, struct vz_criu_times *t, struct vz_error *err);
 
+/* Mounts of a CT that come from the host (a host directory or file bound
+ * in, an lxcfs file): criu cannot save them, it must be told they are
+ * external.  From the CT init's mountinfo and the host's: a mount is
+ * external when it is not a pseudo filesystem and not the CT root's own
+ * filesystem below the CT root.  ct_paths[i] is where it is in the CT,
+ * host_paths[i] what the host sees there.  A mount of the host whose
+ * source the host cannot see is VZ_ENOSYS. */
+int vz_criu_external_mounts(const char *ct_mountinfo, const char *host_mountinfo,
+			    char ***ct_paths, char ***host_paths,
+			    struct vz_error *err);
+
 /* Blocks INT, TERM, HUP, QUIT (old mask to *old): what a checkpoint must
  * not be interrupted by; they are delivered once the mask is restored. */
 void vz_criu_block_signals(sigset_t *old);

@@ -197,6 +197,39 @@ static void test_find(void)
 	vz_rm_rf(dir, &e2);
 }
 
+static void test_external_mounts(void)
+{
+	const char *ct =
+		"100 90 254:0 /tmp/p/101 / rw,relatime - ext4 /dev/vda rw\n"
+		"101 100 0:45 / /proc rw - proc proc rw\n"
+		"102 100 254:0 /tmp/p/101/var/www /mnt/www rw - ext4 /dev/vda rw\n"
+		"103 100 254:0 /srv/shared /mnt/shared rw - ext4 /dev/vda rw\n"
+		"104 101 0:60 /proc/meminfo /proc/meminfo rw - fuse.lxcfs lxcfs rw\n"
+		"105 100 7:0 / /mnt/space\\040dir rw - ext4 /dev/loop0 rw\n"
+		"106 100 0:70 / /dev rw - tmpfs dev rw\n";
+	const char *host =
+		"1 0 254:0 / / rw - ext4 /dev/vda rw\n"
+		"2 1 0:60 / /var/lib/lxcfs rw - fuse.lxcfs lxcfs rw\n"
+		"3 1 7:0 / /data rw - ext4 /dev/loop0 rw\n";
+	struct vz_error err;
+	_cleanup_strv_ char **cp = NULL, **hp = NULL;
+	CHECK(vz_criu_external_mounts(ct, host, &cp, &hp, &err) == 0, "external mounts found");
+	_cleanup_free_ char *c = cp ? vz_strv_join(cp, "|") : NULL;
+	_cleanup_free_ char *h = hp ? vz_strv_join(hp, "|") : NULL;
+	CHECK_STR(c, "/mnt/shared|/proc/meminfo|/mnt/space dir",
+		  "host dir, lxcfs file and a host fs are external; own binds and pseudo fs are not");
+	CHECK_STR(h, "/srv/shared|/var/lib/lxcfs/proc/meminfo|/data", "their host paths");
+
+	const char *ct2 = "1 0 254:0 /r / rw - ext4 /dev/vda rw\n"
+			  "2 1 9:9 / /mnt/x rw - xfs /dev/md9 rw\n";
+	_cleanup_strv_ char **c2 = NULL, **h2 = NULL;
+	CHECK(vz_criu_external_mounts(ct2, host, &c2, &h2, &err) < 0 && err.code == VZ_ENOSYS &&
+	      strstr(err.msg, "/mnt/x"), "a mount the host cannot see: %s", err.msg);
+	_cleanup_strv_ char **c3 = NULL, **h3 = NULL;
+	CHECK(vz_criu_external_mounts("1 0 254:0 /r / rw - ext4 /dev/vda rw\n", host,
+				      &c3, &h3, &err) == 0 && c3 == NULL, "a plain CT has none");
+}
+
 int main(void)
 {
 	test_version();
@@ -204,5 +237,6 @@ int main(void)
 	test_reason();
 	test_argv();
 	test_find();
+	test_external_mounts();
 	UNIT_DONE();
 }
