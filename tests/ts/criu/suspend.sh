@@ -31,6 +31,7 @@ chmod 755 "$priv/etc/rc.d/S50vzt"
 vzt_ok "start" vzctl start $ct || exit 1
 freezer=$(ct_freezer "$CGROUP_PARENT/$ct")
 vzt_true "workload up" ct_wait "$root/tmp/mem256" 'pass=[0-9]+ ok' 200
+ct_wait "$root/tmp/mem64" 'pass=[0-9]+ ok' 100
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
 vzt_true "TCP conversation up" ct_wait "$root/tmp/tcp" 'count=[0-9]+ ok'
 vzt_true "locks, timer and pty helper up" ct_wait "$root/tmp/misc" 'ticks=[0-9]+ pty=[0-9]+ ok'

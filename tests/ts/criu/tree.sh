@@ -27,6 +27,7 @@ init=$(ct_tree_start "$root" "$rel")
 vzt_like "$init" '^[0-9]+$' "tree starts" || exit 1
 vzt_on_exit "kill -9 \$(cat $freezer/cgroup.procs) 2>/dev/null"
 vzt_true "helpers running" ct_wait "$root/tmp/mem256" 'pass=[0-9]+ ok' 200
+ct_wait "$root/tmp/mem64" 'pass=[0-9]+ ok' 100
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
 m64=$(cut -d' ' -f1 "$root/tmp/mem64") m256=$(cut -d' ' -f1 "$root/tmp/mem256")
 chat=$(cut -d' ' -f1 "$root/tmp/chat")
