@@ -119,7 +119,7 @@ vzt_is "$(pids)" "$before" "same PIDs from the dumpfile"
 # blocked PID: waits until PID blocks SIGTERM (it is in the critical part)
 blocked() {
 	local i m
-	for i in $(seq 400); do
+	for i in $(seq 1000); do
 		m=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
 		[ -n "$m" ] && [ $(( 0x$m & (1 << 14) )) -ne 0 ] && return 0
 		sleep 0.005
