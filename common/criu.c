@@ -461,8 +461,13 @@ char **vz_criu_dump_argv(const struct vz_criu *c,
 	}
 	if (o->leave_running)
 		v = vz_strv_push(v, "--leave-running");
-	if (o->tcp_established)
+	if (o->tcp_established) {
 		v = vz_strv_push(v, "--tcp-established");
+		/* A connection still in a listener's accept queue cannot be
+		 * saved; refusing the whole dump for it would make a busy
+		 * server unsuspendable.  Its client sees a reset and retries. */
+		v = vz_strv_push(v, "--skip-in-flight");
+	}
 	if (o->file_locks)
 		v = vz_strv_push(v, "--file-locks");
 	for (size_t i = 0; o->external && o->external[i]; i++) {

@@ -75,7 +75,9 @@ struct vz_criu_dump_opts {
 	const char *dir;            /* images directory (exists, empty) */
 	const char *freeze_cgroup;  /* freezer cgroup directory, or NULL */
 	bool leave_running;
-	bool tcp_established;       /* dump established TCP connections */
+	bool tcp_established;       /* dump established TCP connections;
+				       connections not yet accepted are
+				       dropped (their clients retry) */
 	bool file_locks;
 	char *const *external;      /* extra --external values, or NULL */
 	const char *log_name;       /* log file name inside dir */

@@ -111,7 +111,7 @@ static void test_argv(void)
 	_cleanup_free_ char *s = vz_strv_join(v, " ");
 	CHECK_STR(s, "/usr/local/sbin/criu dump -t 1234 -D /vz/dump/101 -o dump.log -v2 "
 		  "--network-lock nftables --freeze-cgroup /sys/fs/cgroup/freezer/vz/101 "
-		  "--leave-running --tcp-established --external mnt[/x]:x", "dump command line");
+		  "--leave-running --tcp-established --skip-in-flight --external mnt[/x]:x", "dump command line");
 
 	char *cg[] = { (char *)"cpu:/vz/101", (char *)"name=systemd:/vz/101", NULL };
 	char *veth[] = { (char *)"eth0=veth101.0", NULL };

@@ -23,6 +23,7 @@ for m in 64 256; do /vzt-helper mem $m /tmp/mem$m </dev/null >/dev/null 2>&1 & d
 /vzt-helper chat /tmp/chat </dev/null >/dev/null 2>&1 &
 /vzt-helper tcp 7007 /tmp/tcp </dev/null >/dev/null 2>&1 &
 /vzt-helper misc /tmp/misc </dev/null >/dev/null 2>&1 &
+/vzt-helper pending 7009 /tmp/pending </dev/null >/dev/null 2>&1 &
 mkdir -p /mnt/t && mount -t tmpfs -o size=1m vzt /mnt/t && echo kept > /mnt/t/f
 [ -S /tmp/ext.sock ] && /vzt-helper ext /tmp/ext.sock /tmp/ext </dev/null >/dev/null 2>&1 &
 exit 0
@@ -35,6 +36,7 @@ ct_wait "$root/tmp/mem64" 'pass=[0-9]+ ok' 100
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
 vzt_true "TCP conversation up" ct_wait "$root/tmp/tcp" 'count=[0-9]+ ok'
 vzt_true "locks, timer and pty helper up" ct_wait "$root/tmp/misc" 'ticks=[0-9]+ pty=[0-9]+ ok'
+vzt_true "a connection waits in a listener's queue" ct_wait "$root/tmp/pending" 'pending=1 ok'
 
 field() { sed "s/.*$2=\([0-9]*\).*/\1/" "$root/tmp/$1"; }
 grows() { ct_grows "$root/tmp/$1" "$2" "$3"; }
@@ -148,6 +150,7 @@ vzt_is "$(vzctl status $ct)" "CTID $ct exist unmounted down" "down after stop"
 # --- a resume that fails keeps the dump, the CT stays suspended
 vzt_ok "start" vzctl start $ct
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
+ct_wait "$root/tmp/tcp" 'count=[0-9]+ ok'
 vzt_ok "suspend" vzctl suspend $ct
 mv "$dump/pstree.img" "$VZT_TMP/pstree.img"
 printf 'garbage' > "$dump/pstree.img"
