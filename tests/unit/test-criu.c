@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "criu.h"
+#include "json.h"
 #include "error.h"
 #include "util.h"
 #include "unit.h"
@@ -82,6 +83,33 @@ static void test_stats(void)
 	struct vz_criu_stats s3 = { 0 };
 	CHECK(vz_criu_parse_stats(stats_dump + 4, sizeof(stats_dump) - 4, &s3, &err) == 0 &&
 	      s3.pages_written == 50, "stats magic first is accepted");
+}
+
+static void test_stats_json(void)
+{
+	struct vz_criu_stats st = { 0 };
+	struct vz_error err;
+	vz_criu_parse_stats(stats_dump, sizeof(stats_dump), &st, &err);
+	vz_criu_parse_stats(stats_restore, sizeof(stats_restore), &st, &err);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct vz_json j;
+	vz_json_init(&j, f, false);
+	vz_json_begin_object(&j);
+	vz_criu_stats_json(&j, &st);
+	vz_json_end_object(&j);
+	vz_json_finish(&j);
+	fclose(f);
+	long page = sysconf(_SC_PAGESIZE);
+	_cleanup_free_ char *want = xasprintf(
+		"{\"criu_dump\":{\"freezing_us\":101484,\"frozen_us\":112739,"
+		"\"memdump_us\":2008,\"memwrite_us\":374,\"pages_scanned\":72,"
+		"\"pages_written\":50,\"bytes_written\":%ld},"
+		"\"criu_restore\":{\"forking_us\":1020,\"restore_us\":91206,"
+		"\"pages_restored\":46}}\n", 50 * page);
+	CHECK_STR(buf, want, "stats as JSON");
+	free(buf);
 }
 
 static void test_reason(void)
@@ -234,6 +262,7 @@ int main(void)
 {
 	test_version();
 	test_stats();
+	test_stats_json();
 	test_reason();
 	test_argv();
 	test_find();
