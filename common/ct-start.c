@@ -452,6 +452,11 @@ int vz_ct_stop(struct vz_ct *ct, const struct vz_stop_opts *o,
 			close(pidfd);
 		return vz_ct_cleanup_stopped(ct, true, err);
 	}
+	/* A CT left frozen (a suspend killed half-way) neither halts nor dies
+	 * of SIGKILL in a v1 freezer: thaw it first (criu room). */
+	struct vz_error ethaw = { 0 };
+	if (vz_cg_freeze(&ct->cg, false, &ethaw) < 0)
+		vz_debug("CT %s: thaw before stop: %s", ct->idstr, ethaw.msg);
 	int timeout = o->timeout;
 	if (timeout < 0) {
 		const char *t = vz_ct_get(ct, "STOP_TIMEOUT");
