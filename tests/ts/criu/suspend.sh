@@ -194,9 +194,12 @@ vzt_true "the CT goes on" grows chat count $((c0 + 10))
 vzt_true "no dump.done" test ! -e "$dump/dump.done"
 vzt_true "no partial images kept" test -z "$(ls "$dump" | grep '\.img$')"
 
+# --- a CT left frozen (a suspend killed with SIGKILL) can still be stopped
+kill $lpid; wait $lpid 2>/dev/null  # its bound socket pins the CT's root
+echo FROZEN > "$freezer/freezer.state"
+vzt_ok "stop of a frozen CT" timeout 30 vzctl stop $ct --timeout 5
+
 # --- destroy removes the dump
-kill $lpid; wait $lpid 2>/dev/null
-vzt_ok "stop" vzctl stop $ct
 rm -f "$root/tmp/ext.sock" "$priv/tmp/ext.sock"
 vzt_ok "start" vzctl start $ct
 ct_wait "$root/tmp/chat" 'count=[0-9]+ ok'
