@@ -263,7 +263,8 @@ static char **info_values(const char *text, const char *prefix, const char *suff
 			continue;
 		*eq = '\0';
 		size_t kl = strlen(lines[i]), sl = strlen(suffix);
-		if (kl < sl || strcmp(lines[i] + kl - sl, suffix))
+		if (kl < sl || strcmp(lines[i] + kl - sl, suffix) ||
+		    (!sl && kl != strlen(prefix)))
 			continue;
 		char *val = eq + 1;
 		size_t vl = strlen(val);
@@ -413,6 +414,12 @@ static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
 	size_t info_len;
 	if (vz_read_file(info, &info_text, &info_len, err) < 0)
 		return vz_prefix(err, "resume CT %s", ct->idstr);
+	/* Another CT's processes would wake up in this CT's files. */
+	_cleanup_strv_ char **of = info_values(info_text, "CTID", "");
+	if (!of || !vz_streq(of[0], ct->idstr))
+		return vz_fail(err, VZ_EUSAGE,
+			       "resume CT %s: the dump in %s is of CT %s",
+			       ct->idstr, dir, of ? of[0] : "(unknown)");
 	_cleanup_strv_ char **ext_ct = info_values(info_text, "EXT_MNT", "_CT");
 	_cleanup_strv_ char **ext_host = info_values(info_text, "EXT_MNT", "_HOST");
 	_cleanup_strv_ char **ext = NULL;

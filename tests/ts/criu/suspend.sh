@@ -116,6 +116,10 @@ vzt_fail 5 'not suspended' "resume without a dump is refused" vzctl resume $ct
 vzt_ok "resume --dumpfile" vzctl resume $ct --dumpfile "$file"
 vzt_is "$(vzctl status $ct)" "CTID $ct exist mounted running" "running from the dumpfile"
 vzt_is "$(pids)" "$before" "same PIDs from the dumpfile"
+vzt_ok "create another CT" vzctl create 102 --ostemplate busybox
+vzt_fail 2 "resume CT 102: the dump in $file is of CT $ct" \
+	"another CT's dump is refused" vzctl resume 102 --dumpfile "$file"
+vzt_ok "destroy it" vzctl destroy 102
 
 # --- a TERM or ^C in the middle waits until the CT is consistent
 # blocked PID: waits until PID blocks SIGTERM (it is in the critical part)
