@@ -249,7 +249,8 @@ static int veth_create(struct nl_sock *sk, const char *host, const char *host_ma
 }
 
 static int addr_add(struct nl_sock *sk, int ifindex, const char *dev,
-		    const struct vz_ip *ip, int prefix, struct vz_error *err)
+		    const struct vz_ip *ip, int prefix, unsigned flags,
+		    struct vz_error *err)
 {
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	struct nl_addr *l = ip_nladdr(ip, prefix);
@@ -257,7 +258,9 @@ static int addr_add(struct nl_sock *sk, int ifindex, const char *dev,
 	rtnl_addr_set_local(a, l);
 	rtnl_addr_set_prefixlen(a, prefix);
 	if (ip->family == AF_INET6)
-		rtnl_addr_set_flags(a, IFA_F_NODAD);
+		flags |= IFA_F_NODAD;
+	if (flags)
+		rtnl_addr_set_flags(a, flags);
 	int rc = rtnl_addr_add(sk, a, NLM_F_EXCL);
 	nl_addr_put(l);
 	rtnl_addr_put(a);
@@ -836,8 +839,11 @@ static int ct_addr(struct nl_sock *ct, const struct vz_ip *ip,
 	int idx = ct_link_index(ct, VENET, err);
 	if (idx < 0)
 		return -1;
+	/* Like venet: everything goes through the host, even the CT's own
+	 * subnet (a prefix is kept for the CT's eyes, without its route). */
 	int prefix = ip->prefix >= 0 ? ip->prefix : vz_ip_maxprefix(ip);
-	if (addr_add(ct, idx, VENET " in the container", ip, prefix, err) < 0)
+	if (addr_add(ct, idx, VENET " in the container", ip, prefix,
+		     IFA_F_NOPREFIXROUTE, err) < 0)
 		return -1;
 	return ct_default_route(ct, idx, ip->family, err);
 }
@@ -871,7 +877,7 @@ static int routed_setup(struct nl *nl, const struct vz_net_conf *nc,
 	if (v6) {
 		struct vz_ip gw;
 		v6_gateway(&gw);
-		if (addr_add(nl->host, hidx, host, &gw, 64, err) < 0)
+		if (addr_add(nl->host, hidx, host, &gw, 64, 0, err) < 0)
 			return -1;
 		_cleanup_free_ char *ff = xasprintf("/proc/sys/net/ipv6/conf/%s/force_forwarding", host);
 		if (!sysctl_on("/proc/sys/net/ipv6/conf/all/forwarding") &&
@@ -1120,7 +1126,7 @@ int vz_net_ip_add(const struct vz_net_conf *nc, int ct_netns,
 		struct vz_ip gw;
 		v6_gateway(&gw);
 		struct vz_error e;
-		if (addr_add(nl.host, hidx, host, &gw, 64, &e) < 0 &&
+		if (addr_add(nl.host, hidx, host, &gw, 64, 0, &e) < 0 &&
 		    e.code != VZ_EEXIST) {
 			*err = e;
 			goto undo;

@@ -77,7 +77,7 @@ int main(void)
 	ip_bad("fe80::1", "link-local");
 	ip_bad("198.51.100.1 ", "invalid IP address");
 	ip_bad("1111:2222:3333:4444:5555:6666:7777:8888:9999/64", "invalid IP address");
-	ip_bad("1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa/64", "too long");
+	ip_bad("1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc/64", "too long");
 
 	struct vz_iplist l;
 	CHECK(vz_iplist_parse("198.51.100.11  2001:db8::11/64\t198.51.100.12", &l, &err) == 0 &&
