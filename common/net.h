@@ -204,4 +204,40 @@ int vz_ct_files_apply(const char *root, const struct vz_net_conf *nc,
 /* Sets the UTS hostname of the running CT whose init is pid. */
 int vz_ct_sethostname(pid_t pid, const char *hostname, struct vz_error *err);
 
+/* ---- a container's network, from its config (net-ct.c) ---- */
+
+struct vz_ct;
+
+/* Loads the CT's network parameters (CTID.conf over vz.conf). */
+int vz_ct_net_conf(const struct vz_ct *ct, struct vz_net_conf *nc,
+		   struct vz_error *err);
+/* At start: plugs the network into the netns of the CT's init (which has
+ * not exec'd yet) and records what it made (LOCKDIR/CTID.net). */
+int vz_ct_net_start(const struct vz_ct *ct, pid_t init_pid,
+		    struct vz_error *err);
+/* At stop, destroy and cleanup: removes what the config and the record
+ * name.  Nothing there is no error. */
+int vz_ct_net_stop(const struct vz_ct *ct, struct vz_error *err);
+/* hostname, hosts, resolv.conf in the CT root, then the distro's script
+ * (scripts/dists/OSTEMPLATE) inside the CT when it runs. */
+int vz_ct_net_files(const struct vz_ct *ct, struct vz_error *err);
+
+/* `vzctl set` network options. */
+struct vz_net_set {
+	char **ipadd, **ipdel;          /* "all" in ipdel: every address */
+	char **netif_add, **netif_del;  /* --netif_add/--netif_del */
+	const char *ifname;             /* --ifname: the NETIF entry to change */
+	const char *mac, *host_ifname, *host_mac, *bridge;
+};
+bool vz_net_set_any(const struct vz_net_set *s);
+/* Checks everything first (nothing changes on bad input), updates
+ * IP_ADDRESS and NETIF in ct->conf, and applies the change to the CT when
+ * running (undoing this command's earlier steps if a later one fails). */
+int vz_ct_net_set(struct vz_ct *ct, const struct vz_net_set *s, bool running,
+		  struct vz_error *err);
+/* CTID of another CT (in VZ_CONFDIR/conf) that has ip in IP_ADDRESS, 0 if
+ * none. */
+unsigned vz_net_ip_owner(const char *confdir, unsigned self,
+			 const struct vz_ip *ip);
+
 #endif
