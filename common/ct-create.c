@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "net.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -267,6 +268,10 @@ int vz_ct_cleanup_stopped(struct vz_ct *ct, bool umount, struct vz_error *err)
 		return 0;  /* it runs: nothing to clean */
 	}
 	vz_ct_runtime_remove(ct);
+	/* veths die with the CT's netns; proxy entries must be removed */
+	struct vz_error ne = { 0 };
+	if (vz_ct_net_stop(ct, &ne) < 0)
+		vz_warn("CT %s: %s", ct->idstr, ne.msg);
 	if (vz_cg_destroy(&ct->cg, err) < 0)
 		return -1;
 	if (umount && vz_ct_is_mounted(ct))
@@ -342,14 +347,6 @@ char *vz_resolv_conf(const struct vz_ct *ct)
 
 int vz_ct_write_config_files(const struct vz_ct *ct, struct vz_error *err)
 {
-	const char *hn = vz_ct_get(ct, "HOSTNAME");
-	if (hn && *hn) {
-		_cleanup_free_ char *line = xasprintf("%s\n", hn);
-		if (vz_ct_write_file(ct, "/etc/hostname", line, err) < 0)
-			return -1;
-	}
-	_cleanup_free_ char *resolv = vz_resolv_conf(ct);
-	if (resolv && vz_ct_write_file(ct, "/etc/resolv.conf", resolv, err) < 0)
-		return -1;
-	return 0;
+	/* hostname, hosts, resolv.conf and the distro's files: net room */
+	return vz_ct_net_files(ct, err);
 }
