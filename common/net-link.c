@@ -1020,7 +1020,8 @@ int vz_net_stop(const struct vz_net_conf *nc, struct vz_error *err)
 		}
 	char host[VZ_IFNAMSIZ];
 	vz_net_routed_host_ifname(nc->ctid, host);
-	if (link_del(nl.host, host, &e) < 0 && rc == 0) {
+	/* only a CT with routed addresses has one: never guess at a name */
+	if (nc->ips.n && link_del(nl.host, host, &e) < 0 && rc == 0) {
 		*err = e;
 		rc = -1;
 	}
