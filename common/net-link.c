@@ -787,15 +787,34 @@ static void warn_forwarding(const struct vz_ip *ip, const char *const *devs)
 }
 
 /* Routed parts of one address on the host: route, proxy entries. */
+/* Neighbour devices per family, looked up once per operation (a host
+ * may carry a big routing table). */
+struct devcache {
+	char **v[2];
+	bool have[2];
+};
+
+static void devcache_free(struct devcache *c)
+{
+	vz_strv_free(c->v[0]);
+	vz_strv_free(c->v[1]);
+	memset(c, 0, sizeof(*c));
+}
+
 static int routed_host_addr(struct nl_sock *sk, const struct vz_net_conf *nc,
 			    int host_idx, const char *host, const struct vz_ip *ip,
-			    bool add_route, struct made *m, struct vz_error *err)
+			    bool add_route, struct made *m, struct devcache *dc,
+			    struct vz_error *err)
 {
 	if (add_route && host_route(sk, host_idx, host, ip, true, err) < 0)
 		return -1;
-	_cleanup_strv_ char **devs = NULL;
-	if (neighbour_devs(sk, nc, ip->family, &devs, err) < 0)
-		return -1;
+	int f = ip->family == AF_INET6;
+	if (!dc->have[f]) {
+		if (neighbour_devs(sk, nc, ip->family, &dc->v[f], err) < 0)
+			return -1;
+		dc->have[f] = true;
+	}
+	char **devs = dc->v[f];
 	warn_forwarding(ip, (const char *const *)devs);
 	bool recorded = false;
 	for (size_t i = 0; devs[i]; i++) {
@@ -889,10 +908,12 @@ static int routed_setup(struct nl *nl, const struct vz_net_conf *nc,
 	for (size_t i = 0; i < n; i++)
 		if (ct_addr(nl->ct, &ips[i], err) < 0)
 			return -1;
-	for (size_t i = 0; i < n; i++)
-		if (routed_host_addr(nl->host, nc, hidx, host, &ips[i], true, m, err) < 0)
-			return -1;
-	return 0;
+	struct devcache dc = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = routed_host_addr(nl->host, nc, hidx, host, &ips[i], true, m, &dc, err);
+	devcache_free(&dc);
+	return rc;
 }
 
 /* ---- bridged mode ---- */
@@ -1133,8 +1154,12 @@ int vz_net_ip_add(const struct vz_net_conf *nc, int ct_netns,
 			goto undo;
 		}
 	}
-	if (ct_addr(nl.ct, ip, err) < 0 ||
-	    routed_host_addr(nl.host, nc, hidx, host, ip, false, NULL, err) < 0)
+	struct devcache dc = { 0 };
+	int r = ct_addr(nl.ct, ip, err);
+	if (r == 0)
+		r = routed_host_addr(nl.host, nc, hidx, host, ip, false, NULL, &dc, err);
+	devcache_free(&dc);
+	if (r < 0)
 		goto undo;
 	rc = 0;
 	goto out;
