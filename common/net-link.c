@@ -13,6 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -617,78 +619,210 @@ static int check_not_local(struct nl_sock *sk, const struct vz_ip *ips,
 	return 0;
 }
 
-/* Duplicate address detection (RFC 5227 probe): an ARP request with sender
- * address 0.0.0.0 for each IPv4 address on each neighbour device; any
- * answer, or another host's probe for the same address, means it is in
- * use on that network. */
-static int arp_detect(struct nl_sock *sk, const struct vz_net_conf *nc,
-		      const struct vz_ip *ips, size_t n, struct vz_error *err)
+/* Neighbour devices per family, looked up once per operation (a host
+ * may carry a big routing table). */
+struct devcache {
+	char **v[2];
+	bool have[2];
+};
+
+static void devcache_free(struct devcache *c)
 {
-	size_t nv4 = 0;
-	for (size_t i = 0; i < n; i++)
-		nv4 += ips[i].family == AF_INET;
-	if (nc->skip_arpdetect || nv4 == 0)
-		return 0;
-	_cleanup_strv_ char **devs = NULL;
-	if (neighbour_devs(sk, nc, AF_INET, &devs, err) < 0)
-		return -1;
-	size_t ndev = vz_strv_len(devs);
-	struct pollfd *pfd = xcalloc(ndev ? ndev : 1, sizeof(*pfd));
-	struct dev_mac { uint8_t mac[6]; } *macs = xcalloc(ndev ? ndev : 1, sizeof(*macs));
-	size_t np = 0;
-	int ret = 0;
-	for (size_t d = 0; d < ndev; d++) {
-		struct rtnl_link *l = NULL;
-		if (link_find(sk, devs[d], &l, NULL) <= 0)
-			continue;
-		unsigned flags = rtnl_link_get_flags(l);
-		struct nl_addr *hw = rtnl_link_get_addr(l);
-		int idx = rtnl_link_get_ifindex(l);
-		bool usable = (flags & IFF_UP) && !(flags & (IFF_NOARP | IFF_LOOPBACK)) &&
-			      rtnl_link_get_arptype(l) == ARPHRD_ETHER && hw &&
-			      nl_addr_get_len(hw) == 6;
-		if (usable)
-			memcpy(macs[np].mac, nl_addr_get_binary_addr(hw), 6);
-		rtnl_link_put(l);
-		if (!usable)
-			continue;
-		int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	vz_strv_free(c->v[0]);
+	vz_strv_free(c->v[1]);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Duplicate address detection on the neighbour devices, before anything
+ * is made.  IPv4: an RFC 5227 probe (ARP request from 0.0.0.0); any reply,
+ * or another host's probe for the same address, means it is in use.
+ * IPv6: a neighbour solicitation to the address's solicited-node group;
+ * an advertisement for it means it is in use.  All probes go out at once
+ * and the answers are awaited together, for arpdetect_ms. */
+struct probe_sock {
+	int fd;
+	int family;
+	uint8_t mac[6];
+	const char *dev;
+};
+
+struct arp_pkt {
+	struct arphdr h;
+	uint8_t sha[6], sip[4], tha[6], tip[4];
+} __attribute__((packed));
+
+static int dad_open(struct probe_sock *ps, int family, int idx,
+		    struct vz_error *err)
+{
+	if (family == AF_INET) {
+		ps->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 				htons(ETH_P_ARP));
-		if (fd < 0) {
-			ret = vz_fail_errno(err, VZ_ESYSTEM,
-					    "open a packet socket for the duplicate address check");
-			goto out;
-		}
+		if (ps->fd < 0)
+			return vz_fail_errno(err, VZ_ESYSTEM,
+					     "open a packet socket for the duplicate address check");
 		struct sockaddr_ll sll = { .sll_family = AF_PACKET,
 					   .sll_protocol = htons(ETH_P_ARP),
 					   .sll_ifindex = idx };
-		if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-			close(fd);
-			continue;
-		}
-		pfd[np].fd = fd;
-		pfd[np].events = POLLIN;
-		np++;
-		for (size_t i = 0; i < n; i++) {
-			if (ips[i].family != AF_INET)
+		if (bind(ps->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+			return vz_fail_errno(err, VZ_ESYSTEM, "bind to %s", ps->dev);
+		return 0;
+	}
+	ps->fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			IPPROTO_ICMPV6);
+	if (ps->fd < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM,
+				     "open an ICMPv6 socket for the duplicate address check");
+	int hops = 255;
+	struct icmp6_filter filt;
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filt);
+	if (setsockopt(ps->fd, SOL_SOCKET, SO_BINDTODEVICE, ps->dev,
+		       (socklen_t)strlen(ps->dev)) < 0 ||
+	    setsockopt(ps->fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(ps->fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof(idx)) < 0 ||
+	    setsockopt(ps->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "set up ICMPv6 on %s", ps->dev);
+	return 0;
+}
+
+static void dad_send(const struct probe_sock *ps, int idx, const struct vz_ip *ip)
+{
+	ssize_t r;
+	if (ps->family == AF_INET) {
+		struct arp_pkt p = { .h = { htons(ARPHRD_ETHER), htons(ETH_P_IP), 6, 4,
+					    htons(ARPOP_REQUEST) } };
+		memcpy(p.sha, ps->mac, 6);
+		memcpy(p.tip, ip->addr, 4);
+		struct sockaddr_ll to = { .sll_family = AF_PACKET,
+					  .sll_protocol = htons(ETH_P_ARP),
+					  .sll_ifindex = idx, .sll_halen = 6 };
+		memset(to.sll_addr, 0xff, 6);
+		r = sendto(ps->fd, &p, sizeof(p), 0, (struct sockaddr *)&to, sizeof(to));
+	} else {
+		struct {
+			struct nd_neighbor_solicit ns;
+			uint8_t opt_type, opt_len, mac[6];
+		} __attribute__((packed)) p = { .opt_type = ND_OPT_SOURCE_LINKADDR,
+						.opt_len = 1 };
+		p.ns.nd_ns_type = ND_NEIGHBOR_SOLICIT;
+		memcpy(&p.ns.nd_ns_target, ip->addr, 16);
+		memcpy(p.mac, ps->mac, 6);
+		struct sockaddr_in6 to = { .sin6_family = AF_INET6,
+					   .sin6_scope_id = (uint32_t)idx };
+		static const uint8_t snm[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
+		memcpy(&to.sin6_addr, snm, 13);
+		memcpy((uint8_t *)&to.sin6_addr + 13, ip->addr + 13, 3);
+		r = sendto(ps->fd, &p, sizeof(p), 0, (struct sockaddr *)&to, sizeof(to));
+	}
+	if (r < 0)
+		vz_warn("duplicate address check on %s: send: %s", ps->dev, strerror(errno));
+}
+
+/* The address an answer on ps says is taken, or NULL. */
+static const struct vz_ip *dad_answer(const struct probe_sock *ps,
+				      const struct vz_ip *ips, size_t n,
+				      uint8_t who[6])
+{
+	if (ps->family == AF_INET) {
+		struct arp_pkt p;
+		ssize_t got;
+		while ((got = recv(ps->fd, &p, sizeof(p), 0)) > 0) {
+			if ((size_t)got < sizeof(p) || ntohs(p.h.ar_pro) != ETH_P_IP ||
+			    !memcmp(p.sha, ps->mac, 6))  /* our own, looped back */
 				continue;
-			struct __attribute__((packed)) {
-				struct arphdr h;
-				uint8_t sha[6], sip[4], tha[6], tip[4];
-			} p = { .h = { htons(ARPHRD_ETHER), htons(ETH_P_IP), 6, 4,
-				       htons(ARPOP_REQUEST) } };
-			memcpy(p.sha, macs[np - 1].mac, 6);
-			memcpy(p.tip, ips[i].addr, 4);
-			struct sockaddr_ll to = sll;
-			to.sll_halen = 6;
-			memset(to.sll_addr, 0xff, 6);
-			if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&to,
-				   sizeof(to)) < 0)
-				vz_warn("duplicate address check on %s: send: %s",
-					devs[d], strerror(errno));
+			for (size_t i = 0; i < n; i++) {
+				if (ips[i].family != AF_INET)
+					continue;
+				bool reply = ntohs(p.h.ar_op) == ARPOP_REPLY &&
+					     !memcmp(p.sip, ips[i].addr, 4);
+				bool probe = ntohs(p.h.ar_op) == ARPOP_REQUEST &&
+					     !memcmp(p.tip, ips[i].addr, 4) &&
+					     !memcmp(p.sip, "\0\0\0\0", 4);
+				if (reply || probe) {
+					memcpy(who, p.sha, 6);
+					return &ips[i];
+				}
+			}
 		}
-		vz_info("checking on %s that the container's IPv4 addresses are free",
-			devs[d]);
+		return NULL;
+	}
+	uint8_t buf[1500];
+	ssize_t got;
+	while ((got = recv(ps->fd, buf, sizeof(buf), 0)) > 0) {
+		if ((size_t)got < sizeof(struct nd_neighbor_advert) ||
+		    buf[0] != ND_NEIGHBOR_ADVERT)
+			continue;
+		const struct nd_neighbor_advert *na = (const void *)buf;
+		memset(who, 0, 6);
+		/* target link-layer address option, when present */
+		for (size_t off = sizeof(*na); off + 8 <= (size_t)got && buf[off + 1];
+		     off += (size_t)buf[off + 1] * 8)
+			if (buf[off] == ND_OPT_TARGET_LINKADDR)
+				memcpy(who, buf + off + 2, 6);
+		if (!memcmp(who, ps->mac, 6))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (ips[i].family == AF_INET6 &&
+			    !memcmp(&na->nd_na_target, ips[i].addr, 16))
+				return &ips[i];
+	}
+	return NULL;
+}
+
+static int arp_detect(struct nl_sock *sk, const struct vz_net_conf *nc,
+		      const struct vz_ip *ips, size_t n, struct vz_error *err)
+{
+	if (nc->skip_arpdetect || n == 0)
+		return 0;
+	struct probe_sock *ps = NULL;
+	struct pollfd *pfd = NULL;
+	size_t np = 0;
+	int ret = 0;
+	struct devcache dc = { 0 };
+	for (int f = 0; f < 2 && ret == 0; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		bool any = false;
+		for (size_t i = 0; i < n; i++)
+			any |= ips[i].family == family;
+		if (!any)
+			continue;
+		if (neighbour_devs(sk, nc, family, &dc.v[f], err) < 0) {
+			ret = -1;
+			break;
+		}
+		for (size_t d = 0; dc.v[f][d] && ret == 0; d++) {
+			struct rtnl_link *l = NULL;
+			if (link_find(sk, dc.v[f][d], &l, NULL) <= 0)
+				continue;
+			unsigned flags = rtnl_link_get_flags(l);
+			struct nl_addr *hw = rtnl_link_get_addr(l);
+			int idx = rtnl_link_get_ifindex(l);
+			bool usable = (flags & IFF_UP) && !(flags & (IFF_NOARP | IFF_LOOPBACK)) &&
+				      rtnl_link_get_arptype(l) == ARPHRD_ETHER && hw &&
+				      nl_addr_get_len(hw) == 6;
+			struct probe_sock p = { .fd = -1, .family = family,
+						.dev = dc.v[f][d] };
+			if (usable)
+				memcpy(p.mac, nl_addr_get_binary_addr(hw), 6);
+			rtnl_link_put(l);
+			if (!usable)
+				continue;
+			ps = xrealloc(ps, (np + 1) * sizeof(*ps));
+			pfd = xrealloc(pfd, (np + 1) * sizeof(*pfd));
+			ps[np] = p;
+			pfd[np] = (struct pollfd){ .fd = -1, .events = POLLIN };
+			np++;
+			if (dad_open(&ps[np - 1], family, idx, err) < 0) {
+				ret = -1;
+				break;
+			}
+			pfd[np - 1].fd = ps[np - 1].fd;
+			for (size_t i = 0; i < n; i++)
+				if (ips[i].family == family)
+					dad_send(&ps[np - 1], idx, &ips[i]);
+			vz_info("checking on %s that the container's %s addresses are free",
+				p.dev, fam_name(family));
+		}
 	}
 	uint64_t deadline = vz_now_ns() + (uint64_t)nc->arpdetect_ms * 1000000ULL;
 	while (np && ret == 0) {
@@ -703,44 +837,24 @@ static int arp_detect(struct nl_sock *sk, const struct vz_net_conf *nc,
 		for (size_t k = 0; k < np && ret == 0; k++) {
 			if (!(pfd[k].revents & POLLIN))
 				continue;
-			struct __attribute__((packed)) {
-				struct arphdr h;
-				uint8_t sha[6], sip[4], tha[6], tip[4];
-			} p;
-			ssize_t got;
-			while ((got = recv(pfd[k].fd, &p, sizeof(p), 0)) > 0) {
-				if ((size_t)got < sizeof(p) ||
-				    ntohs(p.h.ar_pro) != ETH_P_IP)
-					continue;
-				/* our own probe looped back */
-				if (!memcmp(p.sha, macs[k].mac, 6))
-					continue;
-				for (size_t i = 0; i < n; i++) {
-					if (ips[i].family != AF_INET)
-						continue;
-					bool reply = ntohs(p.h.ar_op) == ARPOP_REPLY &&
-						     !memcmp(p.sip, ips[i].addr, 4);
-					bool probe = ntohs(p.h.ar_op) == ARPOP_REQUEST &&
-						     !memcmp(p.tip, ips[i].addr, 4) &&
-						     !memcmp(p.sip, "\0\0\0\0", 4);
-					if (reply || probe) {
-						char s[64];
-						vz_ip_format_addr(&ips[i], s, sizeof(s));
-						ret = vz_fail(err, VZ_EEXIST,
-							      "address %s is in use on the network (answered by %02x:%02x:%02x:%02x:%02x:%02x); set SKIP_ARPDETECT=yes to skip this check",
-							      s, p.sha[0], p.sha[1], p.sha[2],
-							      p.sha[3], p.sha[4], p.sha[5]);
-						break;
-					}
-				}
+			uint8_t who[6];
+			const struct vz_ip *hit = dad_answer(&ps[k], ips, n, who);
+			if (hit) {
+				char s[64];
+				vz_ip_format_addr(hit, s, sizeof(s));
+				ret = vz_fail(err, VZ_EEXIST,
+					      "address %s is in use on the network of %s (answered by %02x:%02x:%02x:%02x:%02x:%02x); set SKIP_ARPDETECT=yes to skip this check",
+					      s, ps[k].dev, who[0], who[1], who[2], who[3],
+					      who[4], who[5]);
 			}
 		}
 	}
-out:
 	for (size_t k = 0; k < np; k++)
-		close(pfd[k].fd);
+		if (ps[k].fd >= 0)
+			close(ps[k].fd);
+	free(ps);
 	free(pfd);
-	free(macs);
+	devcache_free(&dc);
 	return ret;
 }
 
@@ -787,20 +901,6 @@ static void warn_forwarding(const struct vz_ip *ip, const char *const *devs)
 }
 
 /* Routed parts of one address on the host: route, proxy entries. */
-/* Neighbour devices per family, looked up once per operation (a host
- * may carry a big routing table). */
-struct devcache {
-	char **v[2];
-	bool have[2];
-};
-
-static void devcache_free(struct devcache *c)
-{
-	vz_strv_free(c->v[0]);
-	vz_strv_free(c->v[1]);
-	memset(c, 0, sizeof(*c));
-}
-
 static int routed_host_addr(struct nl_sock *sk, const struct vz_net_conf *nc,
 			    int host_idx, const char *host, const struct vz_ip *ip,
 			    bool add_route, struct made *m, struct devcache *dc,

@@ -209,6 +209,12 @@ static void conf(struct vz_net_conf *nc, unsigned ctid, const char *ips,
 	nc->neighbour_devs = NULL;
 }
 
+static struct vz_error *clr(struct vz_error *e)
+{
+	vz_error_clear(e);
+	return e;
+}
+
 static bool contains(const char *hay, const char *needle)
 {
 	return strstr(hay, needle) != NULL;
@@ -250,8 +256,8 @@ int main(void)
 	struct vz_net_conf n1, n2;
 	conf(&n1, 101, "198.51.100.11 2001:db8::11", "");
 	conf(&n2, 102, "198.51.100.12/24 2001:db8::12/64", "");
-	CHECK(vz_net_start(&n1, c1.fd, &err) == 0, "start routed CT 101 (%s)", err.msg);
-	CHECK(vz_net_start(&n2, c2.fd, &err) == 0, "start routed CT 102 (%s)", err.msg);
+	CHECK(vz_net_start(&n1, c1.fd, clr(&err)) == 0, "start routed CT 101 (%s)", err.msg);
+	CHECK(vz_net_start(&n2, c2.fd, clr(&err)) == 0, "start routed CT 102 (%s)", err.msg);
 
 	char *o = sh_out(&c1, "ip -o addr show dev venet0");
 	CHECK(contains(o, "198.51.100.11/32") && contains(o, "2001:db8::11/128"),
@@ -288,21 +294,21 @@ int main(void)
 	struct vz_ip ip13, ip11;
 	vz_ip_parse("198.51.100.13", &ip13, NULL);
 	vz_ip_parse("198.51.100.11", &ip11, NULL);
-	CHECK(vz_net_ip_add(&n1, c1.fd, &ip13, &err) == 0, "live add 198.51.100.13 (%s)", err.msg);
+	CHECK(vz_net_ip_add(&n1, c1.fd, &ip13, clr(&err)) == 0, "live add 198.51.100.13 (%s)", err.msg);
 	vz_iplist_add(&n1.ips, &ip13, NULL);
 	int l13 = tcp_listen(&c1, "198.51.100.13", 8080);
 	CHECK(tcp_reach(&c2, l13, "198.51.100.13", 8080, 2000), "CT 102 -> the new address");
-	CHECK(vz_net_ip_add(&n1, c1.fd, &ip13, &err) < 0 && err.code == VZ_EEXIST,
+	CHECK(vz_net_ip_add(&n1, c1.fd, &ip13, clr(&err)) < 0 && err.code == VZ_EEXIST,
 	      "adding it again: %s", err.msg);
 	struct vz_ip ip12;
 	vz_ip_parse("198.51.100.12", &ip12, NULL);
-	CHECK(vz_net_ip_add(&n1, c1.fd, &ip12, &err) < 0 && err.code == VZ_EEXIST &&
+	CHECK(vz_net_ip_add(&n1, c1.fd, &ip12, clr(&err)) < 0 && err.code == VZ_EEXIST &&
 	      contains(err.msg, "already routed"),
 	      "live add of CT 102's address to CT 101 refused: %s", err.msg);
 	o = sh_out(&c1, "ip -o addr show dev venet0");
 	CHECK(!contains(o, "198.51.100.12"), "and not left in CT 101");
 	free(o);
-	CHECK(vz_net_ip_del(&n1, c1.fd, &ip11, &err) == 0, "live remove 198.51.100.11 (%s)", err.msg);
+	CHECK(vz_net_ip_del(&n1, c1.fd, &ip11, clr(&err)) == 0, "live remove 198.51.100.11 (%s)", err.msg);
 	vz_iplist_del(&n1.ips, &ip11, NULL);
 	CHECK(!tcp_reach(&c2, l1, "198.51.100.11", 8080, 500), "removed address unreachable");
 	CHECK(tcp_reach(&c2, l13, "198.51.100.13", 8080, 2000), "the other address still works");
@@ -315,7 +321,7 @@ int main(void)
 	struct ns c3 = ns_new();
 	struct vz_net_conf n3;
 	conf(&n3, 103, "198.51.100.21 198.51.100.12", "");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && err.code == VZ_EEXIST &&
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && err.code == VZ_EEXIST &&
 	      contains(err.msg, "198.51.100.12") && contains(err.msg, "CT 103"),
 	      "address of another CT refused at start: %s", err.msg);
 	o = sh_out(NULL, "ip -o link show; ip route show; ip neigh show proxy");
@@ -327,17 +333,17 @@ int main(void)
 	free(o);
 	vz_net_conf_free(&n3);
 	conf(&n3, 103, "192.0.2.1", "");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && contains(err.msg, "address of the host"),
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && contains(err.msg, "address of the host"),
 	      "an address of the host refused: %s", err.msg);
 	vz_net_conf_free(&n3);
 	conf(&n3, 103, "", "ifname=eth0,bridge=nosuchbr");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && err.code == VZ_ENOENT &&
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && err.code == VZ_ENOENT &&
 	      contains(err.msg, "bridge nosuchbr does not exist"),
 	      "unknown bridge refused: %s", err.msg);
 	vz_net_conf_free(&n3);
 	sh(NULL, "ip link add notabr type veth peer name notabrp");
 	conf(&n3, 103, "198.51.100.23", "ifname=eth0,bridge=notabr");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && contains(err.msg, "not a bridge"),
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && contains(err.msg, "not a bridge"),
 	      "a non-bridge refused: %s", err.msg);
 	o = sh_out(NULL, "ip -o link show; ip route show");
 	CHECK(!contains(o, "veth103") && !contains(o, "venet103") &&
@@ -346,7 +352,7 @@ int main(void)
 	vz_net_conf_free(&n3);
 	sh(NULL, "ip link add veth103.0 type veth peer name v103p");
 	conf(&n3, 103, "198.51.100.23", "ifname=eth0");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && contains(err.msg, "veth103.0 exists"),
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && contains(err.msg, "veth103.0 exists"),
 	      "a taken host interface name refused: %s", err.msg);
 	o = sh_out(NULL, "ip -o link show veth103.0");
 	CHECK(contains(o, "veth103.0"),
@@ -358,7 +364,7 @@ int main(void)
 	sh(&c3, "ip link add eth1 type veth peer name eth1p");
 	sh(NULL, "ip link add br9 type bridge");
 	conf(&n3, 103, "198.51.100.23", "ifname=eth0,bridge=br9;ifname=eth1,bridge=br9");
-	CHECK(vz_net_start(&n3, c3.fd, &err) < 0 && contains(err.msg, "eth1"),
+	CHECK(vz_net_start(&n3, c3.fd, clr(&err)) < 0 && contains(err.msg, "eth1"),
 	      "failure creating the second interface: %s", err.msg);
 	o = sh_out(NULL, "ip -o link show; ip route show");
 	CHECK(!contains(o, "veth103") && !contains(o, "venet103") &&
@@ -381,7 +387,7 @@ int main(void)
 	struct vz_net_conf n4;
 	conf(&n4, 104, "198.51.100.50", "");
 	n4.skip_arpdetect = false;
-	CHECK(vz_net_start(&n4, c4.fd, &err) < 0 && err.code == VZ_EEXIST &&
+	CHECK(vz_net_start(&n4, c4.fd, clr(&err)) < 0 && err.code == VZ_EEXIST &&
 	      contains(err.msg, "in use on the network"),
 	      "duplicate address detection finds 198.51.100.50 on the LAN: %s", err.msg);
 	o = sh_out(NULL, "ip -o link show; ip neigh show proxy");
@@ -389,10 +395,20 @@ int main(void)
 	      "nothing of CT 104 left");
 	free(o);
 	vz_net_conf_free(&n4);
+	conf(&n4, 104, "198.51.100.14 2001:db8::50", "");
+	n4.skip_arpdetect = false;
+	CHECK(vz_net_start(&n4, c4.fd, clr(&err)) < 0 && err.code == VZ_EEXIST &&
+	      contains(err.msg, "2001:db8::50 is in use on the network of uplink"),
+	      "duplicate address detection finds 2001:db8::50 on the LAN: %s", err.msg);
+	vz_net_conf_free(&n4);
+	conf(&n4, 104, "198.51.100.50", "");
+	CHECK(vz_net_start(&n4, c4.fd, clr(&err)) == 0, "SKIP_ARPDETECT lets it start (%s)", err.msg);
+	CHECK(vz_net_stop(&n4, clr(&err)) == 0, "and stop");
+	vz_net_conf_free(&n4);
 	conf(&n4, 104, "198.51.100.14 2001:db8::14", "");
 	n4.skip_arpdetect = false;
 	uint64_t t0 = vz_now_ns();
-	CHECK(vz_net_start(&n4, c4.fd, &err) == 0, "start CT 104 with free addresses (%s)", err.msg);
+	CHECK(vz_net_start(&n4, c4.fd, clr(&err)) == 0, "start CT 104 with free addresses (%s)", err.msg);
 	printf("# start with duplicate address detection: %.0f ms\n",
 	       (double)(vz_now_ns() - t0) / 1e6);
 	o = sh_out(NULL, "ip neigh show proxy");
@@ -412,8 +428,8 @@ int main(void)
 	struct vz_net_conf n5, n6;
 	conf(&n5, 105, "", "ifname=eth0,bridge=br0");
 	conf(&n6, 106, "", "ifname=eth0,mac=02:00:00:00:01:06,host_ifname=vzhost106,bridge=br0");
-	CHECK(vz_net_start(&n5, c5.fd, &err) == 0, "start bridged CT 105 (%s)", err.msg);
-	CHECK(vz_net_start(&n6, c6.fd, &err) == 0, "start bridged CT 106 (%s)", err.msg);
+	CHECK(vz_net_start(&n5, c5.fd, clr(&err)) == 0, "start bridged CT 105 (%s)", err.msg);
+	CHECK(vz_net_start(&n6, c6.fd, clr(&err)) == 0, "start bridged CT 106 (%s)", err.msg);
 	o = sh_out(NULL, "ip -o link show master br0");
 	CHECK(contains(o, "veth105.0") && contains(o, "vzhost106"), "host ends on the bridge");
 	free(o);
@@ -428,10 +444,10 @@ int main(void)
 	CHECK(tcp_reach(&c6, l5, "203.0.113.5", 8080, 3000), "bridged CT 106 -> CT 105");
 	CHECK(tcp_reach(&c5, lb, "203.0.113.1", 8080, 3000), "bridged CT 105 -> host on the bridge");
 	close(l5);
-	CHECK(vz_net_stop(&n5, &err) == 0, "stop CT 105");
+	CHECK(vz_net_stop(&n5, clr(&err)) == 0, "stop CT 105");
 	ns_kill(&c5);
 	c5 = ns_new();
-	CHECK(vz_net_start(&n5, c5.fd, &err) == 0, "restart CT 105 (%s)", err.msg);
+	CHECK(vz_net_start(&n5, c5.fd, clr(&err)) == 0, "restart CT 105 (%s)", err.msg);
 	char *mac5b = sh_out(&c5, "cat /sys/class/net/eth0/address");
 	vz_strstrip(mac5);
 	vz_strstrip(mac5b);
@@ -441,25 +457,25 @@ int main(void)
 	struct vz_netif nif;
 	vz_netif_parse_arg("eth1,,,,br0", &nif, NULL);
 	vz_netif_complete(&nif, 105, &n5.netifs, NULL);
-	CHECK(vz_net_netif_add(&n5, c5.fd, &nif, &err) == 0, "live add eth1 to CT 105 (%s)", err.msg);
+	CHECK(vz_net_netif_add(&n5, c5.fd, &nif, clr(&err)) == 0, "live add eth1 to CT 105 (%s)", err.msg);
 	o = sh_out(&c5, "ip -o link show");
 	CHECK(contains(o, "eth1"), "eth1 appears inside");
 	free(o);
-	CHECK(vz_net_netif_add(&n5, c5.fd, &nif, &err) < 0 && err.code == VZ_EEXIST,
+	CHECK(vz_net_netif_add(&n5, c5.fd, &nif, clr(&err)) < 0 && err.code == VZ_EEXIST,
 	      "adding it again: %s", err.msg);
-	CHECK(vz_net_netif_del(&n5, c5.fd, &nif, &err) == 0, "live remove eth1");
+	CHECK(vz_net_netif_del(&n5, c5.fd, &nif, clr(&err)) == 0, "live remove eth1");
 	o = sh_out(&c5, "ip -o link show");
 	CHECK(!contains(o, "eth1"), "eth1 is gone inside");
 	free(o);
 
 	/* ---- stop removes everything ---- */
-	CHECK(vz_net_stop(&n1, &err) == 0 && vz_net_stop(&n2, &err) == 0 &&
-	      vz_net_stop(&n4, &err) == 0 && vz_net_stop(&n5, &err) == 0,
+	CHECK(vz_net_stop(&n1, clr(&err)) == 0 && vz_net_stop(&n2, clr(&err)) == 0 &&
+	      vz_net_stop(&n4, clr(&err)) == 0 && vz_net_stop(&n5, clr(&err)) == 0,
 	      "stop the running CTs (%s)", err.msg);
 	/* CT 106 dies before its stop, as a crashed CT does */
 	ns_kill(&c6);
-	CHECK(vz_net_stop(&n6, &err) == 0, "stop of a CT that died (%s)", err.msg);
-	CHECK(vz_net_stop(&n6, &err) == 0, "stop twice is fine");
+	CHECK(vz_net_stop(&n6, clr(&err)) == 0, "stop of a CT that died (%s)", err.msg);
+	CHECK(vz_net_stop(&n6, clr(&err)) == 0, "stop twice is fine");
 	o = sh_out(NULL, "ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy");
 	CHECK(!contains(o, "venet1") && !contains(o, "veth10") && !contains(o, "vzhost") &&
 	      !contains(o, "198.51.100.12") && !contains(o, "198.51.100.13") &&
