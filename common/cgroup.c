@@ -268,7 +268,7 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 		}
 	}
 	if (any) {
-		int r = cgroup_create_cgroup(c, 0);
+		int r = cgroup_create_cgroup(c, 1);  /* 1: no chown of every file */
 		if (r) {
 			vz_fail(err, VZ_ESYSTEM, "create cgroup %s: %s", cg->rel,
 				cgroup_strerror(r));

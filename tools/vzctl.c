@@ -513,8 +513,14 @@ int main(int argc, char **argv)
 	if (exec_like) {
 		/* like a shell: 127 command not found, 126 not executable */
 		if (rc && (exec_status == 127 || exec_status == 126))
-			return exec_status;
-		return rc ? EXEC_OWN_ERROR : exec_status;
+			rc = exec_status;
+		else
+			rc = rc ? EXEC_OWN_ERROR : exec_status;
+		/* This process now lives in the CT's namespaces: end it without
+		 * exit handlers (LeakSanitizer's would hang in a foreign pid
+		 * namespace). */
+		fflush(NULL);
+		_exit(rc);
 	}
 	return rc;
 }
