@@ -274,16 +274,19 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		return vz_prefix(err, "start CT %s", ct->idstr);
 	c.hostname = vz_ct_get(ct, "HOSTNAME");
 
+	vz_debug("start CT %s: config checked", ct->idstr);
 	/* leftovers of a run that ended by itself (halt inside the CT) */
 	if (vz_ct_cleanup_stopped(ct, false, err) < 0)
 		return vz_prefix(err, "start CT %s", ct->idstr);
 
+	vz_debug("start CT %s: leftovers cleaned", ct->idstr);
 	bool mounted_here = false;
 	if (!vz_ct_is_mounted(ct)) {
 		if (vz_ct_mount(ct, err) < 0)
 			return vz_prefix(err, "start CT %s", ct->idstr);
 		mounted_here = true;
 	}
+	vz_debug("start CT %s: root mounted", ct->idstr);
 	if (vz_ct_write_config_files(ct, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);
 		goto fail_umount;
@@ -299,6 +302,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		vz_prefix(err, "start CT %s", ct->idstr);
 		goto fail_cg;
 	}
+	vz_debug("start CT %s: cgroups ready", ct->idstr);
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
 
 	int go[2], ep[2];
@@ -332,6 +336,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	close(go[0]);
 	close(ep[1]);
 	vz_strv_free(c.hierarchies);
+	vz_debug("start CT %s: init cloned, pid %d", ct->idstr, (int)pid);
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
@@ -353,12 +358,14 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	close(go[1]);
+	vz_debug("start CT %s: init joined its cgroups, released", ct->idstr);
 	int n = read_child_error(ep[0], msg, sizeof(msg));
 	close(ep[0]);
 	if (n > 0) {
 		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr, msg);
 		goto fail_kill;
 	}
+	vz_debug("start CT %s: /sbin/init exec'd", ct->idstr);
 	rt.start = vz_proc_starttime(pid);
 	rt.caps_drop = c.caps_drop;
 	rt.procs = vz_cg_procs_files(&ct->cg);
