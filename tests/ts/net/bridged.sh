@@ -69,6 +69,14 @@ vzt_ok "live --netif_del" vzctl set 201 --netif_del eth1 --save
 vzt_is "$(vzctl exec 201 ip -o link show | grep eth1)" "" "eth1 is gone inside"
 vzt_is "$(ip -o link show | grep veth201.1)" "" "and on the host"
 
+ip link add br1 type bridge && ip link set br1 up
+vzt_ok "live --ifname eth0 --bridge br1" vzctl set 201 --ifname eth0 --bridge br1 --save
+vzt_like "$(ip -o link show veth201.0)" "master br1" "the host end moved to br1"
+vzt_is "$(ctmac 201 eth0)" "$mac" "with the same MAC inside"
+vzt_like "$(sed -n 's/^NETIF=//p' "$VZ_CONFDIR/conf/201.conf")" "bridge=br1" "NETIF saved with br1"
+vzt_ok "back to br0" vzctl set 201 --ifname eth0 --bridge br0 --save
+vzctl exec 201 ip addr add 203.0.113.21/24 dev eth0
+vzt_ok "reaches the host on br0 again" vzctl exec 201 ping -c1 -W2 203.0.113.1
 vzt_ok "restart CT 201" vzctl restart 201 --fast
 vzt_is "$(ctmac 201 eth0)" "$mac" "the MAC is the same after a restart"
 
@@ -79,6 +87,9 @@ vzt_fail 4 "bridge nosuchbr does not exist" "start with an unknown bridge fails 
 vzt_like "$(vzctl status 202)" "down" "CT 202 is not running"
 vzt_is "$(ip -o link show | grep veth202)" "" "and left no veth"
 
+vzt_ok "--netif_del all" vzctl set 201 --netif_del all --save
+vzt_is "$(vzctl exec 201 ip -o link show | grep eth)" "" "no interface left inside"
+vzt_is "$(sed -n 's/^NETIF=//p' "$VZ_CONFDIR/conf/201.conf")" "" "NETIF removed from the config"
 vzt_ok "stop CT 201" vzctl stop 201 --fast
 vzt_is "$(leftovers)" "" "no veth left after stop"
 vzt_ok "destroy CT 201" vzctl destroy 201

@@ -57,7 +57,20 @@ vzt_ok "live --ipadd adds proxy entries" vzctl set 401 --ipadd 198.51.100.42 --s
 vzt_ok "the LAN host reaches the new address" lan $bb ping -c1 -W2 198.51.100.42
 vzt_ok "live --ipdel" vzctl set 401 --ipdel 198.51.100.42 --save
 vzt_is "$(ip neigh show proxy | grep 198.51.100.42)" "" "its proxy entry is gone"
+vzt_ok "live --ipadd without --save" vzctl set 401 --ipadd 198.51.100.43
+vzt_like "$(ip neigh show proxy)" "198.51.100.43 dev uplink" "its proxy entry is there"
 vzt_ok "stop CT 401" vzctl stop 401 --fast
-vzt_is "$(ip neigh show proxy; ip -6 neigh show proxy)" "" "no proxy entry left after stop"
+vzt_is "$(ip neigh show proxy; ip -6 neigh show proxy)" "" "no proxy entry left after stop (unsaved address too)"
+
+# a CT that dies by itself: the next vzctl command cleans up after it
+vzt_ok "start CT 401 again" vzctl start 401
+vzt_like "$(ip neigh show proxy)" "198.51.100.41 dev uplink" "proxy entry back"
+init=$(sed -n 's/^INIT_PID="\{0,1\}\([0-9]*\).*/\1/p' "$VZT_TMP"/lock/401.run)
+vzt_true "its init pid is recorded" test -n "$init"
+kill -9 "$init"
+for i in $(seq 50); do [ -d /proc/"$init" ] || break; sleep 0.1; done
+vzt_like "$(vzctl status 401)" "down" "CT 401 died"
+vzt_ok "vzctl stop after the death" vzctl stop 401
+vzt_is "$(ip neigh show proxy; ip -6 neigh show proxy)" "" "no proxy entry left after the death"
 vzt_is "$(ip route show | grep 198.51.100.4)" "" "no host route left"
 vzt_done

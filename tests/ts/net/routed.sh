@@ -98,6 +98,11 @@ vzt_ok "stop CT 102" vzctl stop 102 --fast
 vzt_is "$(leftovers)" "" "no veth, route or proxy entry left after stop"
 vzt_ok "start CT 101 again" vzctl start 101
 vzt_is "$(ctget 101 192.0.2.1 8080)" host-page "works after restart"
+vzt_ok "live --ipdel all" vzctl set 101 --ipdel all --save
+vzt_is "$(vzctl exec 101 ip -o addr show dev venet0 | grep -E 'inet6? (198|2001)')" "" "no address left inside"
+vzt_is "$(sed -n 's/^IP_ADDRESS=//p' "$VZ_CONFDIR/conf/101.conf")" "" "IP_ADDRESS removed from the config"
+vzt_ok "live --ipadd after all were removed" vzctl set 101 --ipadd 198.51.100.11 --save
+vzt_ok "which answers" $bb ping -c1 -W2 198.51.100.11
 vzt_ok "stop CT 101 again" vzctl stop 101 --fast
 vzt_ok "destroy CT 101" vzctl destroy 101
 vzt_ok "destroy CT 102" vzctl destroy 102
