@@ -1029,12 +1029,12 @@ static int bridge_index(struct nl_sock *sk, const char *bridge,
 		return vz_fail(err, VZ_ENOENT,
 			       "bridge %s does not exist on the host; create it first",
 			       bridge);
-	const char *type = rtnl_link_get_type(l);
-	bool is_bridge = type && !strcmp(type, "bridge");
+	const char *t = rtnl_link_get_type(l);
+	_cleanup_free_ char *type = xstrdup(t ? t : "unknown");
 	rtnl_link_put(l);
-	if (!is_bridge)
+	if (strcmp(type, "bridge"))
 		return vz_fail(err, VZ_EUSAGE, "device %s is not a bridge (type %s)",
-			       bridge, type ? type : "unknown");
+			       bridge, type);
 	return idx;
 }
 
