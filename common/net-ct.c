@@ -311,9 +311,10 @@ static int dist_file(const struct vz_ct *ct, int rootfd, const char *script,
 		return 0;
 	if (!old && !*out)
 		return 0;
-	/* write it the same careful way as hosts (net-files.c) */
-	_cleanup_free_ char *path = xasprintf("/%s", rel);
-	return vz_ct_write_file(ct, path, out, err);
+	/* the same careful way as hosts (net-files.c) */
+	if (vz_ct_file_replace(rootfd, rel, out, err) < 0)
+		return vz_prefix(err, "CT %s", ct->idstr);
+	return 0;
 }
 
 static int run_dist_script(const struct vz_ct *ct, const struct vz_net_conf *nc,

@@ -264,6 +264,19 @@ static char *resolv_text(const char *old, const struct vz_net_conf *nc)
 	return out ? out : xstrdup("");
 }
 
+int vz_ct_file_replace(int rootfd, const char *path, const char *text,
+		       struct vz_error *err)
+{
+	while (*path == '/')
+		path++;
+	_cleanup_free_ char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || !slash[1])
+		return vz_fail(err, VZ_EUSAGE, "bad path /%s", path);
+	*slash = '\0';
+	return write_in_root(rootfd, dir, slash + 1, text, err);
+}
+
 int vz_ct_files_apply(const char *root, const struct vz_net_conf *nc,
 		      struct vz_error *err)
 {

@@ -201,6 +201,11 @@ int vz_net_neighbour_devs(const struct vz_net_conf *nc, int family,
  * atomically and keep their owner and mode. */
 int vz_ct_files_apply(const char *root, const struct vz_net_conf *nc,
 		      struct vz_error *err);
+/* Replaces path (below rootfd, an O_PATH fd of the CT root) the same
+ * careful way: resolved inside the root, atomic for regular files,
+ * written through links that stay inside, owner and mode kept. */
+int vz_ct_file_replace(int rootfd, const char *path, const char *text,
+		       struct vz_error *err);
 /* Sets the UTS hostname of the running CT whose init is pid. */
 int vz_ct_sethostname(pid_t pid, const char *hostname, struct vz_error *err);
 

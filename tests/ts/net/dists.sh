@@ -18,7 +18,9 @@ vzt_true "the private area is a plain directory" test -d "$priv/etc"
 # a CT that looks like Debian, with hostile links
 sed -i 's/^OSTEMPLATE=.*/OSTEMPLATE="debian-12-x86_64"/' "$VZ_CONFDIR/conf/301.conf"
 mkdir -p "$priv/etc/network"
-printf 'auto eth0\niface eth0 inet dhcp\n' > "$priv/etc/network/interfaces"
+# interfaces is a link inside the CT (followed, inside)
+printf 'auto eth0\niface eth0 inet dhcp\n' > "$priv/etc/network/interfaces.real"
+ln -s /etc/network/interfaces.real "$priv/etc/network/interfaces"
 echo old.example > "$priv/etc/mailname"
 echo "host secret" > "$VZT_TMP/victim"
 rm -f "$priv/etc/resolv.conf"
@@ -50,6 +52,7 @@ vzt_is "$(vzctl exec 301 grep nameserver /etc/resolv.conf | tr '\n' ' ')" \
 vzt_like "$(vzctl exec 301 cat /etc/network/interfaces | tr '\n' ' ')" \
 	"# addresses: 198.51.100.31 198.51.100.32 iface" "interfaces after live set"
 vzt_is "$(vzctl exec 301 grep -c 'vz: begin' /etc/network/interfaces)" 1 "one block of ours in interfaces"
+vzt_true "interfaces is still the CT's link" test -L "$priv/etc/network/interfaces"
 vzt_is "$(cat "$VZT_TMP/victim")" "host secret" "the host file is still untouched"
 vzt_ok "stop CT 301" vzctl stop 301 --fast
 vzt_ok "destroy CT 301" vzctl destroy 301
