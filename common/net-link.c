@@ -983,6 +983,20 @@ static int routed_setup(struct nl *nl, const struct vz_net_conf *nc,
 	if (dev_sysctl(AF_INET, host, "proxy_arp", "1", true, err) < 0 ||
 	    dev_sysctl(AF_INET, host, "forwarding", "1", true, err) < 0)
 		return vz_prefix(err, "configure %s", host);
+	/* Like venet, a CT sends only from its own addresses: the strict
+	 * reverse path check drops what comes in with any other source,
+	 * since only the CT's addresses are routed back to this device.
+	 * (IPv6 has no such knob; that needs a netfilter rule.) */
+	if (dev_sysctl(AF_INET, host, "rp_filter", "1", true, err) < 0)
+		return vz_prefix(err, "configure %s", host);
+	if (sysctl_on("/proc/sys/net/ipv4/conf/all/rp_filter")) {
+		char *v = NULL;
+		size_t vlen;
+		if (vz_read_file("/proc/sys/net/ipv4/conf/all/rp_filter", &v, &vlen, NULL) == 0 &&
+		    v[0] == '2')
+			vz_warn("net.ipv4.conf.all.rp_filter is 2 (loose): containers can send with other source addresses");
+		free(v);
+	}
 	/* per-device IPv6 forwarding where the kernel has it (6.17+) */
 	dev_sysctl(AF_INET6, host, "force_forwarding", "1", false, NULL);
 	if (link_up(nl->host, host, 0, err) < 0)

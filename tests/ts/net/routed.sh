@@ -71,6 +71,16 @@ vzt_is "$(ctget 101 2001:db8:ff::1 8080)" host-page "CT 101 -> host TCP (IPv6)"
 vzt_is "$(ctget 101 198.51.100.12 80)" ct102 "CT 101 -> CT 102 TCP (IPv4)"
 vzt_is "$(ctget 102 2001:db8::11 80)" ct101 "CT 102 -> CT 101 TCP (IPv6)"
 
+# no spoofing: CT 101 sending as CT 102 is dropped at the host
+rpf() { awk '/^TcpExt:/ { if (!h) { split($0, k); h = 1 } else { split($0, v); for (i in k) if (k[i] == "IPReversePathFilter") print v[i] } }' /proc/net/netstat; }
+vzctl exec 101 ip addr add 198.51.100.12/32 dev venet0
+before=$(rpf)
+vzctl exec 101 ping -c1 -W1 -I 198.51.100.12 192.0.2.1 >/dev/null 2>&1
+vzt_true "a packet with another CT's source address is dropped (reverse path filter)" \
+	test "$(rpf)" -gt "$before"
+vzctl exec 101 ip addr del 198.51.100.12/32 dev venet0
+vzt_ok "CT 101's own source still passes" vzctl exec 101 ping -c1 -W2 192.0.2.1
+
 # live changes
 vzt_ok "live --ipadd" vzctl set 101 --ipadd 198.51.100.13 --save
 vzt_is "$(get 198.51.100.13 80)" ct101 "the new address answers"
