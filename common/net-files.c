@@ -8,7 +8,6 @@
  * writes outside it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -301,33 +300,6 @@ int vz_ct_files_apply(const char *root, const struct vz_net_conf *nc,
 		_cleanup_free_ char *text = resolv_text(old, nc);
 		if (write_in_root(rootfd, "etc", "resolv.conf", text, err) < 0)
 			return vz_prefix(err, "set the DNS servers of CT %u", nc->ctid);
-	}
-	return 0;
-}
-
-int vz_ct_sethostname(pid_t pid, const char *hostname, struct vz_error *err)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/uts", (int)pid);
-	_cleanup_close_ int ct = open(path, O_RDONLY | O_CLOEXEC);
-	if (ct < 0)
-		return vz_fail_errno(err, VZ_ESTATE, "open %s", path);
-	_cleanup_close_ int self = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM, "open /proc/self/ns/uts");
-	if (setns(ct, CLONE_NEWUTS) < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM,
-				     "enter the container's UTS namespace");
-	int rc = sethostname(hostname, strlen(hostname));
-	int saved = errno;
-	if (setns(self, CLONE_NEWUTS) < 0) {
-		vz_err("cannot return to the host UTS namespace: %s", strerror(errno));
-		abort();
-	}
-	if (rc < 0) {
-		errno = saved;
-		return vz_fail_errno(err, VZ_ESYSTEM, "set hostname %s in the container",
-				     hostname);
 	}
 	return 0;
 }

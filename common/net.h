@@ -206,8 +206,6 @@ int vz_ct_files_apply(const char *root, const struct vz_net_conf *nc,
  * written through links that stay inside, owner and mode kept. */
 int vz_ct_file_replace(int rootfd, const char *path, const char *text,
 		       struct vz_error *err);
-/* Sets the UTS hostname of the running CT whose init is pid. */
-int vz_ct_sethostname(pid_t pid, const char *hostname, struct vz_error *err);
 
 /* ---- a container's network, from its config (net-ct.c) ---- */
 

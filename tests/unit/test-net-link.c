@@ -383,6 +383,25 @@ int main(void)
 		 "ip -6 route add default via 2001:db8::fffe", (int)lan.pid);
 	sh(&lan, "ip link set lo up; ip link set lan0 up; ip addr add 198.51.100.50/24 dev lan0;"
 		 "ip addr add 2001:db8::50/64 dev lan0 nodad; ip neigh add 198.51.100.254 lladdr 02:00:00:00:00:fe dev lan0");
+	struct vz_net_conf nd = { .ctid = 1 };
+	char **devs = NULL;
+	CHECK(vz_net_neighbour_devs(&nd, AF_INET, &devs, clr(&err)) == 0 &&
+	      vz_strv_len(devs) == 1 && !strcmp(devs[0], "uplink"),
+	      "NEIGHBOUR_DEVS detect: the device of the default route (%s)",
+	      devs && devs[0] ? devs[0] : "none");
+	vz_strv_free(devs);
+	nd.neighbour_devs = vz_strv_split("all", " ");
+	CHECK(vz_net_neighbour_devs(&nd, AF_INET, &devs, clr(&err)) == 0 &&
+	      vz_strv_contains(devs, "uplink") && !vz_strv_contains(devs, "venet101") &&
+	      !vz_strv_contains(devs, "lo") && !vz_strv_contains(devs, "br9"),
+	      "NEIGHBOUR_DEVS all: up Ethernet devices, not CT ends, loopback or down ones");
+	vz_strv_free(devs);
+	vz_strv_free(nd.neighbour_devs);
+	nd.neighbour_devs = vz_strv_split("uplink", " ");
+	CHECK(vz_net_neighbour_devs(&nd, AF_INET6, &devs, clr(&err)) == 0 &&
+	      vz_strv_len(devs) == 1, "NEIGHBOUR_DEVS names");
+	vz_strv_free(devs);
+	vz_strv_free(nd.neighbour_devs);
 	struct ns c4 = ns_new();
 	struct vz_net_conf n4;
 	conf(&n4, 104, "198.51.100.50", "");
