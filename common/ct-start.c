@@ -169,13 +169,8 @@ static void setup_cgroupfs(struct child_ctx *c)
 
 static int child_main(struct child_ctx *c)
 {
-	char go;
-	if (read(c->go_fd, &go, 1) != 1)
-		_exit(1);  /* the parent gave up */
-	close(c->go_fd);
-
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(c, "create the cgroup namespace");
+	/* The mounts that need no cgroup are made while the parent creates
+	 * and joins the CT's cgroups: the two run side by side. */
 	xmount(c, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	const char *root = c->ct->root;
 	xmount(c, root, root, NULL, MS_BIND | MS_REC, NULL);
@@ -194,11 +189,19 @@ static int child_main(struct child_ctx *c)
 	mkdir_in(c, "sys", 0555);
 	xmount(c, "sysfs", "sys", "sysfs",
 	       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	setup_cgroupfs(c);
 	mkdir_in(c, "dev", 0755);
 	setup_dev(c);
 	mkdir_in(c, "run", 0755);
 	xmount(c, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
+
+	/* the parent has put us into the CT's cgroups (and its network) */
+	char go;
+	if (read(c->go_fd, &go, 1) != 1)
+		_exit(1);  /* the parent gave up */
+	close(c->go_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(c, "create the cgroup namespace");
+	setup_cgroupfs(c);
 
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		child_fail(c, "pivot_root into %s", root);
@@ -298,11 +301,6 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 			      ct->idstr, init);
 		goto fail_umount;
 	}
-	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0) {
-		vz_prefix(err, "start CT %s", ct->idstr);
-		goto fail_cg;
-	}
-	vz_debug("start CT %s: cgroups ready", ct->idstr);
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
 
 	int go[2], ep[2];
@@ -340,6 +338,13 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
+	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0) {
+		vz_prefix(err, "start CT %s", ct->idstr);
+		close(go[1]);
+		close(ep[0]);
+		goto fail_kill;
+	}
+	vz_debug("start CT %s: cgroups ready", ct->idstr);
 	if (vz_cg_attach(&ct->cg, pid, err) < 0) {
 		close(go[1]);
 		close(ep[0]);
