@@ -50,9 +50,19 @@ static int record_save(const struct vz_ct *ct, const struct vz_net_conf *nc,
 					      ct->idstr, ips, links);
 	free(links);
 	_cleanup_free_ char *path = record_path(ct);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
 	if (vz_mkdir_p(ct->lockdir, 0755, err) < 0)
 		return -1;
-	return vz_write_file_atomic(path, text, strlen(text), 0644, err);
+	/* runtime state: replaced atomically, but no fsync (after a crash
+	 * of the host there is no network namespace left to clean) */
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || rename(tmp, path) < 0) {
+		vz_fail_errno(err, VZ_ESYSTEM, "write %s", path);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 /* Adds what the record names to nc (the union is what must go). */
