@@ -65,15 +65,15 @@ static int record_save(const struct vz_ct *ct, const struct vz_net_conf *nc,
 	return 0;
 }
 
-/* Adds what the record names to nc (the union is what must go). */
-static void record_merge(const struct vz_ct *ct, struct vz_net_conf *nc)
+/* Adds what the record names to nc.  False when there is no record. */
+static bool record_merge(const struct vz_ct *ct, struct vz_net_conf *nc)
 {
 	_cleanup_free_ char *path = record_path(ct);
 	struct vz_conf c;
 	vz_conf_init(&c, path);
 	if (vz_conf_load(&c, path, NULL) < 0) {
 		vz_conf_free(&c);
-		return;
+		return false;
 	}
 	struct vz_iplist l;
 	const char *v = vz_conf_get(&c, "IP_ADDRESS");
@@ -97,6 +97,7 @@ static void record_merge(const struct vz_ct *ct, struct vz_net_conf *nc)
 		nc->netifs.v[nc->netifs.n++] = n;
 	}
 	vz_conf_free(&c);
+	return true;
 }
 
 /* ---- start / stop ---- */
@@ -150,15 +151,12 @@ out:
 
 int vz_ct_net_stop(const struct vz_ct *ct, struct vz_error *err)
 {
-	struct vz_net_conf nc;
-	struct vz_error e2 = { 0 };
-	if (vz_ct_net_conf(ct, &nc, &e2) < 0) {
-		/* a broken config must not keep a stop from cleaning up */
-		vz_warn("CT %s: %s; removing what the record names", ct->idstr, e2.msg);
-		memset(&nc, 0, sizeof(nc));
-		nc.ctid = ct->id;
-	}
-	record_merge(ct, &nc);
+	/* Only what the record says this CT plugged in: the config may name
+	 * an address or a host interface that another, running CT holds
+	 * (a hand-edited config), and a stop of this one must not take it. */
+	struct vz_net_conf nc = { .ctid = ct->id };
+	if (!record_merge(ct, &nc))
+		return 0;
 	int rc = vz_net_stop(&nc, err);
 	vz_net_conf_free(&nc);
 	if (rc == 0) {

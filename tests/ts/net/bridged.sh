@@ -77,6 +77,13 @@ vzt_like "$(sed -n 's/^NETIF=//p' "$VZ_CONFDIR/conf/201.conf")" "bridge=br1" "NE
 vzt_ok "back to br0" vzctl set 201 --ifname eth0 --bridge br0 --save
 vzctl exec 201 ip addr add 203.0.113.21/24 dev eth0
 vzt_ok "reaches the host on br0 again" vzctl exec 201 ping -c1 -W2 203.0.113.1
+vzt_ok "create CT 203" vzctl create 203 --ostemplate busybox
+echo 'NETIF="ifname=eth0,host_ifname=veth201.0,bridge=br0"' >> "$VZ_CONFDIR/conf/203.conf"
+vzt_fail 9 "veth201.0 exists already" "CT 203 naming CT 201's host interface does not start" \
+	vzctl start 203
+vzt_ok "a stop of CT 203" vzctl stop 203
+vzt_like "$(ip -o link show veth201.0)" "master br0" "CT 201's interface is untouched"
+vzt_ok "destroy CT 203" vzctl destroy 203
 vzt_ok "restart CT 201" vzctl restart 201 --fast
 vzt_is "$(ctmac 201 eth0)" "$mac" "the MAC is the same after a restart"
 

@@ -53,6 +53,15 @@ echo 'SKIP_ARPDETECT="yes"' >> "$VZ_CONFDIR/conf/402.conf"
 vzt_ok "SKIP_ARPDETECT=yes lets it start" vzctl start 402
 vzt_ok "stop CT 402" vzctl stop 402 --fast
 
+# a hand-edited config with a running CT's address must not hurt that CT
+vzt_ok "create CT 403" vzctl create 403 --ostemplate busybox
+printf 'IP_ADDRESS="198.51.100.41"\nSKIP_ARPDETECT="yes"\n' >> "$VZ_CONFDIR/conf/403.conf"
+vzt_fail 9 "198.51.100.41 is already routed" "CT 403 with CT 401's address does not start" \
+	vzctl start 403
+vzt_ok "a stop of CT 403" vzctl stop 403
+vzt_like "$(ip neigh show proxy)" "198.51.100.41 dev uplink" "CT 401's proxy entry is untouched"
+vzt_ok "the LAN host still reaches CT 401" lan $bb ping -c1 -W2 198.51.100.41
+
 vzt_ok "live --ipadd adds proxy entries" vzctl set 401 --ipadd 198.51.100.42 --save
 vzt_ok "the LAN host reaches the new address" lan $bb ping -c1 -W2 198.51.100.42
 vzt_ok "live --ipdel" vzctl set 401 --ipdel 198.51.100.42 --save
