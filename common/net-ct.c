@@ -573,6 +573,29 @@ int vz_ct_net_set(struct vz_ct *ct, const struct vz_net_set *s, bool running,
 		struct vz_net_conf cur;
 		if (vz_ct_net_conf(ct, &cur, err) < 0)
 			goto out;
+		/* what is plugged in: an address or interface only in the
+		 * config (hand-edited) is not ours to take from the kernel */
+		struct vz_net_conf rec = { .ctid = ct->id };
+		record_merge(ct, &rec);
+		for (size_t i = 0; i < nsteps; i++) {
+			bool plugged = true;
+			if (steps[i].kind == S_IPDEL)
+				plugged = vz_iplist_find(&rec.ips, &steps[i].ip) >= 0;
+			else if (steps[i].kind == S_NIFDEL) {
+				plugged = false;
+				for (size_t j = 0; j < rec.netifs.n; j++)
+					plugged |= !strcmp(rec.netifs.v[j].host_ifname,
+							   steps[i].nif.host_ifname);
+			}
+			if (!plugged) {
+				vz_info("CT %s: %s was not plugged in; only the config changes",
+					ct->idstr, steps[i].kind == S_IPDEL ? "the address" : "the interface");
+				memmove(&steps[i], &steps[i + 1], (nsteps - i - 1) * sizeof(*steps));
+				nsteps--;
+				i--;
+			}
+		}
+		vz_net_conf_free(&rec);
 		size_t done;
 		for (done = 0; done < nsteps; done++) {
 			if (step_do(&cur, fd, &steps[done], false, err) < 0)
