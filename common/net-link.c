@@ -27,6 +27,8 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
+#include <linux/fib_rules.h>
 
 #include "error.h"
 #include "log.h"
@@ -384,6 +386,56 @@ static int pneigh(struct nl_sock *sk, int ifindex, const char *dev,
 			      ip->family == AF_INET ? "ARP" : "NDP", s, dev);
 	}
 	return 0;
+}
+
+/* IPv6 has no reverse path filter: policy rules do its work for the
+ * routed host end.  Traffic coming in from the CT with one of its own
+ * addresses as source goes on to the main table; anything else that is
+ * not for the host itself (the local table comes first) is dropped. */
+#define VZ_RULE_PRIO 32000  /* after local (0), before main (32766) */
+
+static int src_rule(struct nl_sock *sk, const char *host, const struct vz_ip *ip,
+		    bool add, struct vz_error *err)
+{
+	struct rtnl_rule *r = rtnl_rule_alloc();
+	rtnl_rule_set_family(r, AF_INET6);
+	rtnl_rule_set_prio(r, ip ? VZ_RULE_PRIO : VZ_RULE_PRIO + 1);
+	rtnl_rule_set_iif(r, host);
+	if (ip) {
+		struct nl_addr *a = ip_nladdr(ip, 128);
+		rtnl_rule_set_src(r, a);
+		nl_addr_put(a);
+		rtnl_rule_set_action(r, FR_ACT_TO_TBL);
+		rtnl_rule_set_table(r, RT_TABLE_MAIN);
+	} else {
+		rtnl_rule_set_action(r, FR_ACT_BLACKHOLE);
+	}
+	int rc = add ? rtnl_rule_add(sk, r, NLM_F_EXCL) : rtnl_rule_delete(sk, r, 0);
+	rtnl_rule_put(r);
+	if (rc == -NLE_EXIST && add)
+		return 0;
+	if (!add && (rc == -NLE_OBJ_NOTFOUND || rc == -NLE_NODEV))
+		return 0;
+	if (rc < 0) {
+		char s[64] = "any other source";
+		if (ip)
+			vz_ip_format_addr(ip, s, sizeof(s));
+		return nlfail(err, rc, "%s the IPv6 source rule for %s on %s",
+			      add ? "add" : "delete", s, host);
+	}
+	return 0;
+}
+
+/* Removes the source rules of host for the IPv6 addresses in ips and,
+ * with all, the final drop rule. */
+static void src_rules_purge(struct nl_sock *sk, const char *host,
+			    const struct vz_ip *ips, size_t n, bool all)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ips[i].family == AF_INET6)
+			src_rule(sk, host, &ips[i], false, NULL);
+	if (all)
+		src_rule(sk, host, NULL, false, NULL);
 }
 
 /* ---- proxy entries: find them wherever they are ---- */
@@ -864,10 +916,15 @@ struct made {
 	char **links;           /* host ends we created */
 	struct vz_ip *pn;       /* addresses we added proxy entries for */
 	size_t npn;
+	char rules_host[VZ_IFNAMSIZ];  /* IPv6 source rules made for it */
+	struct vz_ip *r6;
+	size_t nr6;
 };
 
 static void made_undo(struct nl_sock *sk, struct made *m)
 {
+	if (m->rules_host[0])
+		src_rules_purge(sk, m->rules_host, m->r6, m->nr6, true);
 	for (size_t i = 0; i < m->npn; i++)
 		pneigh_purge(sk, &m->pn[i], NULL);
 	for (size_t i = 0; m->links && m->links[i]; i++)
@@ -878,6 +935,7 @@ static void made_free(struct made *m)
 {
 	vz_strv_free(m->links);
 	free(m->pn);
+	free(m->r6);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -908,6 +966,14 @@ static int routed_host_addr(struct nl_sock *sk, const struct vz_net_conf *nc,
 {
 	if (add_route && host_route(sk, host_idx, host, ip, true, err) < 0)
 		return -1;
+	if (ip->family == AF_INET6) {
+		if (m) {
+			m->r6 = xrealloc(m->r6, (m->nr6 + 1) * sizeof(*m->r6));
+			m->r6[m->nr6++] = *ip;
+		}
+		if (src_rule(sk, host, ip, true, err) < 0)
+			return -1;
+	}
 	int f = ip->family == AF_INET6;
 	if (!dc->have[f]) {
 		if (neighbour_devs(sk, nc, ip->family, &dc->v[f], err) < 0)
@@ -1011,6 +1077,9 @@ static int routed_setup(struct nl *nl, const struct vz_net_conf *nc,
 		struct vz_ip gw;
 		v6_gateway(&gw);
 		if (addr_add(nl->host, hidx, host, &gw, 64, 0, err) < 0)
+			return -1;
+		snprintf(m->rules_host, sizeof(m->rules_host), "%s", host);
+		if (src_rule(nl->host, host, NULL, true, err) < 0)
 			return -1;
 		_cleanup_free_ char *ff = xasprintf("/proc/sys/net/ipv6/conf/%s/force_forwarding", host);
 		if (!sysctl_on("/proc/sys/net/ipv6/conf/all/forwarding") &&
@@ -1160,6 +1229,9 @@ int vz_net_stop(const struct vz_net_conf *nc, struct vz_error *err)
 		*err = e;
 		rc = -1;
 	}
+	/* rules name the device: they outlive it */
+	if (nc->ips.n)
+		src_rules_purge(nl.host, host, nc->ips.v, nc->ips.n, true);
 	for (size_t i = 0; i < nc->netifs.n; i++)
 		if (link_del(nl.host, nc->netifs.v[i].host_ifname, &e) < 0 && rc == 0) {
 			*err = e;
@@ -1209,6 +1281,8 @@ static int routed_addr_remove(struct nl *nl, const struct vz_net_conf *nc,
 	if (hidx < 0)
 		return -1;
 	if (hidx > 0 && host_route(nl->host, hidx, host, ip, false, err) < 0)
+		return -1;
+	if (ip->family == AF_INET6 && src_rule(nl->host, host, ip, false, err) < 0)
 		return -1;
 	int cidx = link_find(nl->ct, VENET, NULL, err);
 	if (cidx <= 0)
@@ -1267,6 +1341,8 @@ int vz_net_ip_add(const struct vz_net_conf *nc, int ct_netns,
 			*err = e;
 			goto undo;
 		}
+		if (src_rule(nl.host, host, NULL, true, err) < 0)
+			goto undo;
 	}
 	struct devcache dc = { 0 };
 	int r = ct_addr(nl.ct, ip, err);

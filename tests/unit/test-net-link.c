@@ -273,6 +273,39 @@ int main(void)
 	      contains(o, "198.51.100.12 dev venet102"), "host routes per CT address");
 	free(o);
 
+	o = sh_out(NULL, "ip -6 rule show");
+	CHECK(contains(o, "from 2001:db8::11 iif venet101 lookup main") &&
+	      contains(o, "from all iif venet101 blackhole"),
+	      "IPv6 source rules for CT 101");
+	free(o);
+	/* CT 101 sending as another address is dropped at the host (UDP,
+	 * so nothing depends on an answer) */
+	sh(&c1, "ip addr add 2001:db8::99/128 dev venet0 nodad");
+	struct sockaddr_storage rcv;
+	socklen_t rlen = mkaddr("::", 8082, &rcv);
+	int ufd = sock_in(&c2, AF_INET6, SOCK_DGRAM);
+	bind(ufd, (struct sockaddr *)&rcv, rlen);
+	const char *srcs[] = { "2001:db8::99", "2001:db8::11" };
+	bool arrived[2];
+	for (int k = 0; k < 2; k++) {
+		struct sockaddr_storage src, dst;
+		socklen_t sl = mkaddr(srcs[k], 0, &src);
+		socklen_t dl = mkaddr("2001:db8::12", 8082, &dst);
+		int sfd = sock_in(&c1, AF_INET6, SOCK_DGRAM);
+		bind(sfd, (struct sockaddr *)&src, sl);
+		sendto(sfd, "x", 1, 0, (struct sockaddr *)&dst, dl);
+		close(sfd);
+		struct pollfd up = { .fd = ufd, .events = POLLIN };
+		arrived[k] = poll(&up, 1, 700) == 1;
+		char c;
+		if (arrived[k])
+			recv(ufd, &c, 1, 0);
+	}
+	close(ufd);
+	CHECK(!arrived[0], "IPv6 from a source CT 101 was not given does not arrive");
+	CHECK(arrived[1], "IPv6 from its own source does");
+	sh(&c1, "ip addr del 2001:db8::99/128 dev venet0");
+
 	int l1 = tcp_listen(&c1, "198.51.100.11", 8080);
 	int l1v6 = tcp_listen(&c1, "2001:db8::11", 8080);
 	int l2 = tcp_listen(&c2, "0.0.0.0", 8080);
@@ -495,7 +528,7 @@ int main(void)
 	ns_kill(&c6);
 	CHECK(vz_net_stop(&n6, clr(&err)) == 0, "stop of a CT that died (%s)", err.msg);
 	CHECK(vz_net_stop(&n6, clr(&err)) == 0, "stop twice is fine");
-	o = sh_out(NULL, "ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy");
+	o = sh_out(NULL, "ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy; ip -6 rule show");
 	CHECK(!contains(o, "venet1") && !contains(o, "veth10") && !contains(o, "vzhost") &&
 	      !contains(o, "198.51.100.12") && !contains(o, "198.51.100.13") &&
 	      !contains(o, "198.51.100.14") && !contains(o, "2001:db8::11") &&

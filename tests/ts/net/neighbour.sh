@@ -82,4 +82,5 @@ vzt_like "$(vzctl status 401)" "down" "CT 401 died"
 vzt_ok "vzctl stop after the death" vzctl stop 401
 vzt_is "$(ip neigh show proxy; ip -6 neigh show proxy)" "" "no proxy entry left after the death"
 vzt_is "$(ip route show | grep 198.51.100.4)" "" "no host route left"
+vzt_is "$(ip -6 rule show | grep venet)" "" "no IPv6 source rule left"
 vzt_done

@@ -56,7 +56,7 @@ get() { printf 'GET / HTTP/1.0\r\n\r\n' | $bb nc -w 3 "$1" "$2" 2>/dev/null | ta
 ctget() { vzctl exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 $3" 2>/dev/null | tail -n 1; }
 # leftover CT objects in the host netns
 leftovers() {
-	{ ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy; } |
+	{ ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy; ip -6 rule show; } |
 		grep -E 'venet10|198\.51\.100\.1[1-3]|2001:db8::1[12]'
 }
 vzt_ok "host pings CT 101 (IPv4)" $bb ping -c1 -W2 198.51.100.11
