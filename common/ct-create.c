@@ -328,23 +328,6 @@ int vz_ct_write_file(const struct vz_ct *ct, const char *path,
 	return 0;
 }
 
-char *vz_resolv_conf(const struct vz_ct *ct)
-{
-	const char *ns = vz_ct_get(ct, "NAMESERVER");
-	const char *sd = vz_ct_get(ct, "SEARCHDOMAIN");
-	if ((!ns || !*ns) && (!sd || !*sd))
-		return NULL;
-	_cleanup_strv_ char **servers = vz_strv_split(ns ? ns : "", " \t");
-	_cleanup_free_ char *search = sd && *sd ? xasprintf("search %s\n", sd) : xstrdup("");
-	char *out = xasprintf("# written by vzctl from NAMESERVER and SEARCHDOMAIN\n%s", search);
-	for (size_t i = 0; servers[i]; i++) {
-		char *n = xasprintf("%snameserver %s\n", out, servers[i]);
-		free(out);
-		out = n;
-	}
-	return out;
-}
-
 int vz_ct_write_config_files(const struct vz_ct *ct, struct vz_error *err)
 {
 	/* hostname, hosts, resolv.conf and the distro's files: net room */
