@@ -27,7 +27,13 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "net.h"
 #include "util.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
 
 #define DUMP_MARKER "dump.done"
 /* Written last into a complete dump: what it is and where from. */
@@ -277,6 +283,188 @@ static char **info_values(const char *text, const char *prefix, const char *suff
 	return v;
 }
 
+/* --- network devices at resume ---
+ *
+ * The CT's devices are made by the net room's own start code, so the host
+ * side (host end, routes, proxy ARP, bridge) is in place before the CT
+ * runs: vz_ct_net_start plugs them into a throw-away network namespace,
+ * each CT end then moves to the host namespace under a temporary name,
+ * and criu moves it into the restored CT (--external netdev[IF]:TMP),
+ * giving it back its name, MAC and ifindex; addresses and routes inside
+ * come from the dump. */
+
+struct net_helper {
+	pid_t pid;      /* sits in its own netns until hold is closed */
+	int hold;
+};
+
+static void net_helper_end(struct net_helper *h)
+{
+	if (h->hold >= 0)
+		close(h->hold);
+	h->hold = -1;
+	if (h->pid > 0)
+		while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	h->pid = 0;
+}
+
+static int net_helper_start(struct net_helper *h, struct vz_error *err)
+{
+	int hold[2], ready[2];
+	h->pid = 0;
+	h->hold = -1;
+	if (pipe2(hold, O_CLOEXEC) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "pipe");
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(hold[0]);
+		close(hold[1]);
+		return vz_fail_errno(err, VZ_ESYSTEM, "pipe");
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(hold[0]); close(hold[1]); close(ready[0]); close(ready[1]);
+		return vz_fail_errno(err, VZ_ESYSTEM, "fork");
+	}
+	if (pid == 0) {
+		close(hold[1]);
+		close(ready[0]);
+		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || c != 'y')
+			_exit(1);
+		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(hold[0]);
+	close(ready[1]);
+	h->pid = pid;
+	h->hold = hold[1];
+	char c = 'n';
+	ssize_t n = read(ready[0], &c, 1);
+	close(ready[0]);
+	if (n != 1 || c != 'y') {
+		net_helper_end(h);
+		return vz_fail(err, VZ_ENOSYS, "cannot create a network namespace");
+	}
+	return 0;
+}
+
+/* In the helper's netns: renames each device and moves it to the host's
+ * netns.  Runs in a child (setns is per thread, vzctl stays put). */
+static int move_to_host(pid_t helper, char **names, char **tmps,
+			struct vz_error *err)
+{
+	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (host < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "open /proc/self/ns/net");
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		close(host);
+		return vz_fail_errno(err, VZ_ESYSTEM, "pipe");
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ep[0]);
+		char msg[512] = "";
+		_cleanup_free_ char *nsp = xasprintf("/proc/%d/ns/net", (int)helper);
+		int ns = open(nsp, O_RDONLY | O_CLOEXEC);
+		struct nl_sock *sk = NULL;
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
+			snprintf(msg, sizeof(msg), "enter the staging netns: %s", strerror(errno));
+			goto fail;
+		}
+		sk = nl_socket_alloc();
+		if (!sk || nl_connect(sk, NETLINK_ROUTE) < 0) {
+			snprintf(msg, sizeof(msg), "netlink socket");
+			goto fail;
+		}
+		for (size_t i = 0; names[i]; i++) {
+			struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
+			int r = rtnl_link_get_kernel(sk, 0, names[i], &link);
+			if (r >= 0) {
+				rtnl_link_set_name(change, tmps[i]);
+				rtnl_link_set_ns_fd(change, host);
+				r = rtnl_link_change(sk, link, change, 0);
+			}
+			rtnl_link_put(change);
+			if (link)
+				rtnl_link_put(link);
+			if (r < 0) {
+				snprintf(msg, sizeof(msg), "move %s to the host as %s: %s",
+					 names[i], tmps[i], nl_geterror(r));
+				goto fail;
+			}
+		}
+		nl_socket_free(sk);
+		_exit(0);
+fail:
+		if (sk)
+			nl_socket_free(sk);
+		if (write(ep[1], msg, strlen(msg)) < 0)
+			_exit(2);
+		_exit(1);
+	}
+	close(ep[1]);
+	close(host);
+	if (pid < 0) {
+		close(ep[0]);
+		return vz_fail_errno(err, VZ_ESYSTEM, "fork");
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	char msg[512];
+	ssize_t n = read(ep[0], msg, sizeof(msg) - 1);
+	close(ep[0]);
+	if (n > 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		msg[n > 0 ? n : 0] = '\0';
+		return vz_fail(err, VZ_ESYSTEM, "network devices: %s",
+			       n > 0 ? msg : "helper failed");
+	}
+	return 0;
+}
+
+/* Plugs the CT's network in for a restore; *ext gets the criu arguments.
+ * Nothing to do for a CT without IP_ADDRESS or NETIF. */
+static int net_prepare(const struct vz_ct *ct, char ***ext, struct vz_error *err)
+{
+	struct vz_net_conf nc;
+	if (vz_ct_net_conf(ct, &nc, err) < 0)
+		return -1;
+	_cleanup_strv_ char **names = NULL, **tmps = NULL;
+	if (nc.ips.n > 0)
+		names = vz_strv_push(names, "venet0");
+	for (size_t i = 0; i < nc.netifs.n; i++)
+		names = vz_strv_push(names, nc.netifs.v[i].ifname);
+	vz_net_conf_free(&nc);
+	if (!names)
+		return 0;
+	for (size_t i = 0; names[i]; i++) {
+		char t[VZ_IFNAMSIZ];
+		snprintf(t, sizeof(t), "vzr%x.%zu", ct->id, i);
+		tmps = vz_strv_push(tmps, t);
+	}
+	struct net_helper h;
+	if (net_helper_start(&h, err) < 0)
+		return -1;
+	int r = vz_ct_net_start(ct, h.pid, err);
+	if (r == 0 && (r = move_to_host(h.pid, names, tmps, err)) < 0) {
+		struct vz_error e2;
+		vz_ct_net_stop(ct, &e2);
+	}
+	net_helper_end(&h);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; names[i]; i++) {
+		_cleanup_free_ char *arg = xasprintf("netdev[%s]:%s", names[i], tmps[i]);
+		*ext = vz_strv_push(*ext, arg);
+	}
+	return 0;
+}
+
 /* Everything of a suspend after criu was found. */
 static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
 			const struct vz_criu *c, pid_t init,
@@ -336,6 +524,11 @@ static int suspend_with(struct vz_ct *ct, const struct vz_suspend_opts *o,
 	vz_ct_runtime_remove(ct);
 	if (vz_cg_destroy(&ct->cg, err) < 0)
 		return vz_prefix(err, "release its cgroups");
+	/* its devices went with its netns; routes, proxy ARP and the record
+	 * stay with the host until taken down */
+	struct vz_error en;
+	if (vz_ct_net_stop(ct, &en) < 0)
+		vz_warn("CT %s: %s", ct->idstr, en.msg);
 	_cleanup_free_ char *mdir = default_dir(ct);
 	_cleanup_free_ char *marker = marker_path(ct);
 	_cleanup_free_ char *mtext = xasprintf("DUMP=\"%s\"\n", dir);
@@ -460,6 +653,8 @@ static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
 		_cleanup_free_ char *arg = xasprintf("mnt[vzmnt%zu]:%s", i, ext_host[i]);
 		ext = vz_strv_push(ext, arg);
 	}
+	if (net_prepare(ct, &ext, err) < 0)
+		goto fail_cg;
 	struct vz_criu_restore_opts ro = {
 		.dir = dir, .root = ct->root, .pidfile = pidfile,
 		.cgroup_roots = cg_roots, .tcp_established = true,
@@ -490,6 +685,7 @@ fail_cg: {
 	struct vz_error e3;
 	vz_ct_runtime_remove(ct);
 	kill_leftovers(ct, &e3);
+	vz_ct_net_stop(ct, &e3);
 	vz_cg_destroy(&ct->cg, &e3);
 	}
 fail:
