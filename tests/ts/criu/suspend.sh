@@ -122,11 +122,15 @@ vzt_fail 2 "resume CT 102: the dump in $file is of CT $ct" \
 vzt_ok "destroy it" vzctl destroy 102
 
 # --- a TERM or ^C in the middle waits until the CT is consistent
-# blocked PID: waits until PID blocks SIGTERM (it is in the critical part)
+# blocked PID: waits until PID, once it is vzctl, blocks SIGTERM (it is in
+# the critical part).  Before the exec it is a copy of this shell, which
+# blocks signals around fork and would run this test's traps.
 blocked() {
 	local i m
 	for i in $(seq 1000); do
-		m=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+		m=""
+		[ "$(cat /proc/$1/comm 2>/dev/null)" = vzctl ] &&
+			m=$(sed -n 's/^SigBlk:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
 		[ -n "$m" ] && [ $(( 0x$m & (1 << 14) )) -ne 0 ] && return 0
 		sleep 0.005
 	done
