@@ -89,15 +89,14 @@ int ploop_check(const char *path, int flags, FILE *out,
 	if (h.inuse)
 		defect(&c, c.repair, "dirty flag set (image was not closed cleanly)");
 	if (size % cl) {
+		/* the rest is judged as if trimmed, with or without -r */
 		defect(&c, c.repair, "partial cluster at end of file (%" PRIu64 " bytes)",
 		       size % cl);
-		if (c.repair) {
-			if (ftruncate(fd, (off_t)(size - size % cl)) < 0) {
-				vz_fail_errno(err, VZ_ESYSTEM, "truncate %s", path);
-				goto out;
-			}
-			size -= size % cl;
+		if (c.repair && ftruncate(fd, (off_t)(size - size % cl)) < 0) {
+			vz_fail_errno(err, VZ_ESYSTEM, "truncate %s", path);
+			goto out;
 		}
+		size -= size % cl;
 	}
 	uint64_t file_clusters = (size + cl - 1) / cl;
 	if (size < (uint64_t)hc * cl) {
