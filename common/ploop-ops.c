@@ -1291,6 +1291,10 @@ int ploop_compact(const char *arg, uint64_t *freed, struct vz_error *err)
 			/* the fs tells the disk what it does not use */
 			_cleanup_close_ int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			struct fstrim_range r = { .start = 0, .len = UINT64_MAX, .minlen = 0 };
+			/* blocks freed in the running transaction are
+			 * trimmable only after it commits */
+			if (fd >= 0)
+				syncfs(fd);
 			if (fd < 0 || ioctl(fd, FITRIM, &r) < 0) {
 				vz_fail_errno(err, VZ_ESYSTEM, "trim %s", mp);
 				goto done;
