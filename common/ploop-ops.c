@@ -1092,6 +1092,20 @@ out:
 
 /* --- resize --- */
 
+#define CAP_SYS_RESOURCE 24
+
+static bool has_cap(int cap)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			return v & (1ULL << cap);
+	}
+	return false;
+}
+
 static int run_tool(const char *what, char *const argv[], struct vz_error *err)
 {
 	int st = vz_run(argv, NULL, err);
@@ -1135,11 +1149,13 @@ int ploop_resize(const char *arg, uint64_t size, struct vz_error *err)
 		goto out;
 	uint64_t want = nh.size_sectors * PLOOP_SECTOR;
 	bool live = ploop_ctl_alive(ff);
-	if (want == cur) {
+	if (want == cur && live) {
 		rc = 0;
 		goto out;
 	}
-	if (want > cur) {
+	/* Offline, the same size still grows the fs to the disk (finishing
+	 * a live grow whose online fs resize the kernel refused). */
+	if (want >= cur) {
 		char *dev = NULL;
 		bool temp = false;
 		if (!live) {
@@ -1151,9 +1167,9 @@ int ploop_resize(const char *arg, uint64_t size, struct vz_error *err)
 			dev = ploop_loop_of(ff);
 		}
 		_cleanup_free_ char *cmd = xasprintf("grow %" PRIu64, want);
-		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
+		if (want > cur && ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
 			goto grow_done;
-		if (update_desc_size(&d, nh.size_sectors, err) < 0)
+		if (want > cur && update_desc_size(&d, nh.size_sectors, err) < 0)
 			goto grow_done;
 		struct stat st;
 		stat(ff, &st);  /* fetches the new size into the kernel */
@@ -1169,6 +1185,14 @@ int ploop_resize(const char *arg, uint64_t size, struct vz_error *err)
 					char *fsck[] = { "e2fsck", "-f", "-p", dev, NULL };
 					if (run_tool("e2fsck", fsck, err) < 0)
 						goto grow_done;
+				}
+				if (mp && !has_cap(CAP_SYS_RESOURCE)) {
+					char sz[32];
+					vz_format_size(want, sz, sizeof(sz));
+					vz_fail(err, VZ_ENOSYS,
+						"%s grew to %s, but online ext4 resize needs CAP_SYS_RESOURCE, which this process lacks; unmount and run ploop resize again to grow the file system",
+						d.path, sz);
+					goto grow_done;
 				}
 				char *rs[] = { "resize2fs", "-f", dev, NULL };
 				if (!mp)
