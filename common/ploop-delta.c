@@ -396,6 +396,9 @@ int ploop_delta_grow(struct ploop_delta *d, uint64_t new_size, struct vz_error *
 	d->hdr_clusters = new_hc;
 	if (d->alloc_end < new_hc)
 		d->alloc_end = new_hc;
+	struct stat st;
+	if (fstat(d->bfd, &st) == 0)
+		d->file_size = (uint64_t)st.st_size;
 	if (d->file_size < (uint64_t)new_hc * d->cluster) {
 		if (ftruncate(d->bfd, (off_t)((uint64_t)new_hc * d->cluster)) < 0)
 			return vz_fail_errno(err, VZ_ESYSTEM, "extend %s", d->path);
