@@ -812,14 +812,20 @@ int ploop_snapshot(const char *arg, char guid_out[39], struct vz_error *err)
 	if (ploop_ctl_alive(ff)) {
 		_cleanup_free_ char *mp = ploop_fs_of(ff);
 		int fz = -1;
+		_cleanup_free_ char *cmd = xasprintf("snapshot-prepare %s", npath);
+		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
+			goto undo;
 		uint64_t t0 = vz_now_ns();
 		if (ploop_freeze(mp, &fz, err) < 0)
 			goto undo;
-		_cleanup_free_ char *cmd = xasprintf("snapshot %s", npath);
-		int r = ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err);
+		uint64_t t1 = vz_now_ns();
+		int r = ploop_ctl_call(ff, "snapshot-switch", NULL, NULL, NULL, err);
+		uint64_t t2 = vz_now_ns();
 		ploop_thaw(fz);
-		vz_info("snapshot switch took %.1f ms (fs frozen)",
-			(double)(vz_now_ns() - t0) / 1e6);
+		uint64_t t3 = vz_now_ns();
+		vz_info("snapshot switch took %.1f ms (fs frozen): freeze %.1f, switch %.1f, thaw %.1f",
+			(double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
+			(double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
 		if (r < 0)
 			goto undo;
 	}

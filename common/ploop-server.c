@@ -61,6 +61,9 @@ struct srv {
 	pthread_cond_t cond;
 	pthread_mutex_t commit_lock;
 	pthread_rwlock_t io;    /* requests: shared; chain changes: exclusive */
+	bool written;           /* data written since the last commit */
+	struct ploop_delta next;/* prepared top for a snapshot */
+	bool have_next;
 	int fuse_fd;
 	const char *fuse_file;
 	int ctl_fd;
@@ -204,10 +207,18 @@ static int commit(void)
 	pthread_mutex_lock(&S.lock);
 	uint32_t *list = S.pending;
 	size_t n = S.npending;
+	bool written = S.written;
 	S.pending = NULL;
 	S.npending = S.cap_pending = 0;
+	S.written = false;
 	pthread_mutex_unlock(&S.lock);
 	struct ploop_delta *t = top();
+	/* Every acknowledged write set `written` before its reply, so a
+	 * flush that finds it clear has nothing to make durable. */
+	if (!written && !n) {
+		pthread_mutex_unlock(&S.commit_lock);
+		return 0;
+	}
 	if (fdatasync(t->fd) < 0) {
 		rc = -errno;
 		goto out;
@@ -240,9 +251,10 @@ static int commit(void)
 			rc = -errno;
 	}
 out:
-	if (rc < 0 && n) {
+	if (rc < 0) {
 		/* keep them pending for the next try */
 		pthread_mutex_lock(&S.lock);
+		S.written = true;
 		for (size_t i = 0; i < n; i++)
 			add_pending(list[i]);
 		pthread_mutex_unlock(&S.lock);
@@ -310,6 +322,7 @@ static int write_piece(struct worker *w, uint64_t c, uint32_t in, const char *da
 		}
 		pthread_mutex_lock(&S.lock);
 		track_mark(fo);
+		S.written = true;
 		pthread_mutex_unlock(&S.lock);
 		return r;
 	}
@@ -345,6 +358,7 @@ done:
 		S.off[c] = (uint32_t)fo;
 		add_pending(c);
 		track_mark(fo);
+		S.written = true;
 	}
 	S.busy[c] = 0;
 	pthread_cond_broadcast(&S.cond);
@@ -621,33 +635,46 @@ static void *worker_main(void *arg)
 
 /* --- live operations --- */
 
-static int srv_snapshot(const char *path, struct vz_error *err)
+/* Opens the next top before the fs is frozen: the switch itself then
+ * costs one commit and a pointer change. */
+static int srv_snapshot_prepare(const char *path, struct vz_error *err)
 {
-	struct ploop_delta nd;
 	if (S.n >= MAX_LEVELS)
 		return vz_fail(err, VZ_EFAIL, "too many snapshots (%d)", S.n);
-	if (ploop_delta_open(&nd, path, PLOOP_OPEN_RDWR | PLOOP_OPEN_DIRECT, err) < 0)
+	if (S.have_next) {
+		ploop_delta_close(&S.next);
+		S.have_next = false;
+	}
+	struct ploop_delta *nd = &S.next;
+	if (ploop_delta_open(nd, path, PLOOP_OPEN_RDWR | PLOOP_OPEN_DIRECT, err) < 0)
 		return -1;
-	if (nd.hdr.size_sectors != top()->hdr.size_sectors || nd.cluster != S.cluster) {
-		ploop_delta_close(&nd);
+	if (nd->hdr.size_sectors != top()->hdr.size_sectors || nd->cluster != S.cluster) {
+		ploop_delta_close(nd);
 		return vz_fail(err, VZ_EFAIL, "%s: size or cluster differs from the disk", path);
 	}
-	if (ploop_delta_set_inuse(&nd, true, err) < 0) {
-		ploop_delta_close(&nd);
+	if (ploop_delta_set_inuse(nd, true, err) < 0) {
+		ploop_delta_close(nd);
 		return -1;
 	}
+	S.have_next = true;
+	return 0;
+}
+
+static int srv_snapshot_switch(struct vz_error *err)
+{
+	if (!S.have_next)
+		return vz_fail(err, VZ_ESTATE, "no snapshot prepared");
 	pthread_rwlock_wrlock(&S.io);
 	int rc = commit();
 	if (rc < 0) {
 		pthread_rwlock_unlock(&S.io);
-		ploop_delta_close(&nd);
 		return vz_fail_errnum(err, VZ_ESYSTEM, -rc, "sync top delta");
 	}
 	struct ploop_delta *old = top();
-	ploop_delta_set_inuse(old, false, err);
 	/* BAT of the old top in memory must match its disk BAT now. */
 	memcpy(old->bat, S.disk_bat, (size_t)old->hdr.bat_entries * 4);
-	S.d[S.n++] = nd;
+	S.d[S.n++] = S.next;
+	S.have_next = false;
 	memset(S.disk_bat, 0, S.nclusters * 4);
 	if (S.track) {
 		/* the tracker follows the new top file */
@@ -655,6 +682,14 @@ static int srv_snapshot(const char *path, struct vz_error *err)
 	}
 	pthread_rwlock_unlock(&S.io);
 	return 0;
+}
+
+/* After the switch is answered: the old top is read-only from now on. */
+static void srv_snapshot_finish(void)
+{
+	struct vz_error err;
+	if (S.n >= 2 && S.d[S.n - 2].hdr.inuse)
+		ploop_delta_set_inuse(&S.d[S.n - 2], false, &err);
 }
 
 /* Copies the clusters only level l holds into level l+1, then drops l. */
@@ -931,6 +966,11 @@ static bool ctl_handle(int fd, char *line)
 		else
 			ctl_answer(fd, "OK");
 	} else if (!strcmp(line, "stop")) {
+		if (S.have_next) {
+			ploop_delta_set_inuse(&S.next, false, &err);
+			ploop_delta_close(&S.next);
+			S.have_next = false;
+		}
 		int r = commit();
 		if (r == 0 && !S.ro && ploop_delta_set_inuse(top(), false, &err) < 0)
 			r = -EIO;
@@ -940,13 +980,24 @@ static bool ctl_handle(int fd, char *line)
 		}
 		ctl_answer(fd, "OK");
 		return true;
-	} else if (!strcmp(line, "snapshot") && arg) {
+	} else if (!strcmp(line, "snapshot-prepare") && arg) {
 		if (S.ro)
 			ctl_answer(fd, "ERR %d read-only view", VZ_ESTATE);
-		else if (srv_snapshot(arg, &err) < 0)
+		else if (srv_snapshot_prepare(arg, &err) < 0)
 			ctl_error(fd, &err);
 		else
 			ctl_answer(fd, "OK");
+	} else if (!strcmp(line, "snapshot-switch") ||
+		   (!strcmp(line, "snapshot") && arg)) {
+		if (S.ro)
+			ctl_answer(fd, "ERR %d read-only view", VZ_ESTATE);
+		else if ((arg && srv_snapshot_prepare(arg, &err) < 0) ||
+			 srv_snapshot_switch(&err) < 0)
+			ctl_error(fd, &err);
+		else {
+			ctl_answer(fd, "OK");
+			srv_snapshot_finish();
+		}
 	} else if (!strcmp(line, "merge") && arg) {
 		if (S.ro)
 			ctl_answer(fd, "ERR %d read-only view", VZ_ESTATE);

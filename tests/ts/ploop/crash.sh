@@ -24,9 +24,12 @@ for r in $(seq 1 "$ROUNDS"); do
 			vzt_diag "$(head -5 verify.out)"; }
 	$W write "$VZT_TMP/mnt/blocks" "$VZT_TMP/log" $N 2>/dev/null &
 	wpid=$!
-	sleep "0.$((RANDOM % 9 + 2))"
+	# let it get going (python starts slowly on a busy machine), then
+	# a random moment
+	for _ in $(seq 100); do grep -q ^ack log 2>/dev/null && break; sleep 0.1; done
+	sleep "0.$((RANDOM % 9 + 1))"
 	spid=$(ploop info -j $D | sed -n 's/.*"server_pid": \([0-9]*\).*/\1/p')
-	acks=$(grep -c ^ack log)
+	acks=$(grep -c ^ack log 2>/dev/null)
 	kill -9 "$spid"
 	sleep 0.2
 	kill -9 "$wpid" 2>/dev/null
