@@ -62,6 +62,7 @@ struct srv {
 	pthread_mutex_t commit_lock;
 	pthread_rwlock_t io;    /* requests: shared; chain changes: exclusive */
 	bool written;           /* data written since the last commit */
+	bool no_parallel_writes;
 	struct ploop_delta next;/* prepared top for a snapshot */
 	bool have_next;
 	int fuse_fd;
@@ -465,6 +466,9 @@ static void handle_init(uint64_t unique, const struct fuse_init_in *in)
 	 * max_pages 256 lets one request carry 1 MiB. */
 	o.flags = in->flags & (FUSE_ASYNC_READ | FUSE_BIG_WRITES | FUSE_ASYNC_DIO |
 			       FUSE_MAX_PAGES);
+	/* for measurements: what a server without these would see */
+	if (getenv("PLOOP_FUSE_NO_ASYNC_DIO"))
+		o.flags &= ~(uint32_t)FUSE_ASYNC_DIO;
 	o.max_background = 256;
 	o.congestion_threshold = 192;
 	o.max_write = MAX_IO;
@@ -506,7 +510,9 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 			return;
 		}
 		struct fuse_open_out o = { 0 };
-		o.open_flags = FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES;
+		o.open_flags = FOPEN_DIRECT_IO;
+		if (!S.no_parallel_writes)
+			o.open_flags |= FOPEN_PARALLEL_DIRECT_WRITES;
 		reply(ih->unique, 0, &o, sizeof(o));
 		return;
 	}
@@ -757,8 +763,11 @@ static int srv_merge(int l, struct vz_error *err)
 			}
 			dst->bat[c] = (uint32_t)fo;
 			pthread_mutex_lock(&S.lock);
-			S.lvl[c] = (uint8_t)dst_l;
-			S.off[c] = (uint32_t)fo;
+			/* a write may have brought it to the top meanwhile */
+			if (S.lvl[c] == l) {
+				S.lvl[c] = (uint8_t)dst_l;
+				S.off[c] = (uint32_t)fo;
+			}
 			pthread_mutex_unlock(&S.lock);
 		}
 	}
@@ -1102,6 +1111,9 @@ int ploop_server_run(const struct ploop_server_param *p)
 	S.ro = p->readonly;
 	S.fuse_fd = S.ctl_fd = -1;
 	S.fuse_file = p->fuse_file;
+	/* libfuse 3.14 cannot ask for parallel direct writes: this shows
+	 * what that costs (bench/ploop-io) */
+	S.no_parallel_writes = getenv("PLOOP_FUSE_NO_PARALLEL_WRITES") != NULL;
 	pthread_mutex_init(&S.lock, NULL);
 	pthread_mutex_init(&S.commit_lock, NULL);
 	pthread_cond_init(&S.cond, NULL);
