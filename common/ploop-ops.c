@@ -815,6 +815,12 @@ int ploop_snapshot(const char *arg, char guid_out[39], struct vz_error *err)
 		_cleanup_free_ char *cmd = xasprintf("snapshot-prepare %s", npath);
 		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
 			goto undo;
+		/* write back first, so the freeze itself has little to do */
+		if (mp) {
+			_cleanup_close_ int mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (mfd >= 0)
+				syncfs(mfd);
+		}
 		uint64_t t0 = vz_now_ns();
 		if (ploop_freeze(mp, &fz, err) < 0)
 			goto undo;

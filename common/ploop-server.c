@@ -1166,7 +1166,7 @@ int ploop_server_run(const struct ploop_server_param *p)
 		vz_fail_errno(&err, VZ_ESYSTEM, "mount FUSE file %s", p->fuse_file);
 		goto fail;
 	}
-	int nt = p->threads > 0 ? p->threads : 16;
+	int nt = p->threads > 0 ? p->threads : 32;
 	S.nthreads = nt;
 	for (int i = 0; i < nt; i++) {
 		pthread_t t;
