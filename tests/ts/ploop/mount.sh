@@ -73,6 +73,19 @@ dev=$(ploop mount $D)
 vzt_ok "e2fsck -fn after compaction" e2fsck -fn "$dev"
 ploop umount $D
 
+# offline compaction: the fs is mounted aside for FITRIM
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+head -c 100M /dev/urandom > mnt/big; sync; rm mnt/big
+ploop umount $D
+before=$(stat -c %s disk/root.hds)
+vzt_like "$(ploop compact $D)" "^freed [0-9]+M" "offline compact"
+after=$(stat -c %s disk/root.hds)
+vzt_true "offline compact shrank the image ($before -> $after)" [ "$after" -lt $((before - 90 * 1024 * 1024)) ]
+vzt_like "$(ploop check disk/root.hds)" "clean" "clean after offline compaction"
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+vzt_is "$(md5sum < mnt/small)" "$small" "data intact after offline compaction"
+ploop umount $D
+
 # An image qemu-img made mounts, takes a file system and stays valid.
 mkdir q
 qemu-img create -q -f parallels q/disk.hds 256M

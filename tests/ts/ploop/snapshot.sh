@@ -93,12 +93,18 @@ vzt_true "file written after S3 is gone" [ ! -e mnt/d ]
 vzt_is "$(md5sum < mnt/a)$(md5sum < mnt/c)" "$A2$C" "content of S3 intact"
 ploop umount $D
 
-# delete: S4 folded into the top
-S4=$(ploop snapshot $D)
+# delete: S4 folded into the live top (online merge into the top)
 ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+S4=$(ploop snapshot $D)
 head -c 1M /dev/urandom > mnt/e; E=$(md5sum < mnt/e)
+dd if=/dev/urandom of=mnt/a bs=4k count=3 seek=7 conv=notrunc,fsync status=none
+A3=$(md5sum < mnt/a)
+busy_start
+vzt_ok "snapshot-delete S4 while mounted and busy" ploop snapshot-delete -u "$S4" $D
+busy_stop
+vzt_is "$(md5sum < mnt/a)$(md5sum < mnt/e)" "$A3$E" "content after online merge into the top"
 ploop umount $D
-vzt_ok "snapshot-delete S4" ploop snapshot-delete -u "$S4" $D
+A2=$A3
 vzt_ok "snapshot-delete S3" ploop snapshot-delete -u "$S3" $D
 vzt_is "$(ploop info -j $D | grep -c '"guid"')" 1 "one delta after deletes"
 vzt_fail 4 "no snapshot" "deleted GUID is gone" ploop snapshot-delete -u "$S4" $D
