@@ -32,7 +32,7 @@ small=$(md5sum < mnt/small)
 
 # Locking: a command waits for another holding the disk, then gives up.
 flock disk/DiskDescriptor.xml.lck sleep 3 &
-sleep 0.3
+for _ in $(seq 50); do flock -n disk/DiskDescriptor.xml.lck true || break; sleep 0.1; done
 vzt_fail 6 "locked by another" "commands on one disk serialise" env PLOOP_LOCK_TIMEOUT=1 ploop snapshot $D
 wait
 
