@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,20 @@ int ploop_check(const char *path, int flags, FILE *out,
 				     "open %s", path);
 	if (fstat(fd, &st) < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "stat %s", path);
+	/* A served image has allocations in flight that look like leaks and
+	 * a dirty flag that is meant to be set: never repair it.  (Servers
+	 * hold a shared flock on every delta they serve.) */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return vz_fail_errno(err, VZ_ESYSTEM, "lock %s", path);
+		if (c.repair)
+			return vz_fail(err, VZ_ESTATE,
+				       "%s is in use by a ploop server (unmount it first)", path);
+		vz_warn("%s is in use by a ploop server: allocations in flight show as defects",
+			path);
+	} else if (!c.repair) {
+		flock(fd, LOCK_UN);
+	}
 	if (!S_ISREG(st.st_mode))
 		return vz_fail(err, VZ_EUSAGE, "%s: not a regular file", path);
 	uint64_t size = (uint64_t)st.st_size;

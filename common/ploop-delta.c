@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -242,6 +243,12 @@ int ploop_delta_open(struct ploop_delta *d, const char *path, int flags,
 		}
 	}
 	if (flags & PLOOP_OPEN_DIRECT) {
+		/* a server's mark on every delta it serves: ploop check -r
+		 * (which wants it exclusive) keeps its hands off */
+		if (flock(d->bfd, LOCK_SH | LOCK_NB) < 0) {
+			vz_fail(err, VZ_ESTATE, "%s is being repaired by ploop check", path);
+			goto fail;
+		}
 		d->fd = open(path, oflags | O_DIRECT | O_CLOEXEC);
 		if (d->fd < 0) {
 			vz_fail_errno(err, VZ_ESYSTEM, "open %s with O_DIRECT", path);

@@ -620,6 +620,37 @@ out:
 	return rc;
 }
 
+/* --- check of a whole disk --- */
+
+int ploop_check_disk(const char *arg, int flags, FILE *out,
+		     struct ploop_check_stats *stats, struct vz_error *err)
+{
+	struct ploop_desc d;
+	_cleanup_close_ int lock = -1;
+	memset(stats, 0, sizeof(*stats));
+	if (ploop_load(arg, &d, &lock, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < d.nimages; i++) {
+		_cleanup_free_ char *p = ploop_desc_image_path(&d, &d.images[i]);
+		struct ploop_check_stats st = { 0 };
+		struct vz_error e;
+		if (ploop_check(p, flags, out, &st, &e) < 0) {
+			/* report every image; keep the first failure */
+			if (rc == 0)
+				*err = e;
+			else if (out)
+				fprintf(out, "%s\n", e.msg);
+			rc = -1;
+		}
+		stats->defects += st.defects;
+		stats->repaired += st.repaired;
+		stats->clusters += st.clusters;
+	}
+	ploop_desc_free(&d);
+	return rc;
+}
+
 /* --- info / list --- */
 
 int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *err)

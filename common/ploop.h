@@ -34,6 +34,11 @@ struct ploop_check_stats {
 int ploop_check(const char *path, int flags, FILE *out,
 		struct ploop_check_stats *stats, struct vz_error *err);
 
+/* ploop_check on every image a descriptor lists (the descriptor's lock
+ * held, so no mount starts meanwhile). */
+int ploop_check_disk(const char *arg, int flags, FILE *out,
+		     struct ploop_check_stats *stats, struct vz_error *err);
+
 /* Finds the descriptor for a user's argument (descriptor, directory or
  * image file). Caller frees. */
 char *ploop_find_desc(const char *arg, struct vz_error *err);

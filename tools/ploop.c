@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -319,7 +320,13 @@ int main(int argc, const char **argv)
 		return cmd_snapshot_list(arg);
 	if (!strcmp(cmd, "check")) {
 		struct ploop_check_stats st;
-		rc = ploop_check(arg, opt_repair ? PLOOP_CHECK_REPAIR : 0, stdout, &st, &err);
+		struct stat sb;
+		size_t al = strlen(arg);
+		bool disk = (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) ||
+			    (al >= 4 && !strcmp(arg + al - 4, ".xml"));
+		int fl = opt_repair ? PLOOP_CHECK_REPAIR : 0;
+		rc = disk ? ploop_check_disk(arg, fl, stdout, &st, &err) :
+			    ploop_check(arg, fl, stdout, &st, &err);
 		fflush(stdout);
 		if (rc < 0)
 			return fail(&err);

@@ -20,6 +20,8 @@ vzt_like "$(ploop list)" "^$dev $VZT_TMP/disk/DiskDescriptor.xml $VZT_TMP/mnt" "
 vzt_like "$(ploop info -j $D)" '"mounted": true' "info -j: mounted"
 vzt_like "$(ploop info $D)" "\[dirty\]" "dirty flag set while mounted"
 vzt_fail 5 "already mounted at $dev" "second mount refused" ploop mount $D
+vzt_fail 5 "in use by a ploop server" "check -r refuses a served image" ploop check -r disk/root.hds
+vzt_like "$(ploop check disk/root.hds 2>&1)" "in use by a ploop server: allocations in flight" "check of a served image warns"
 
 # Heavy random writes of mixed sizes at queue depth 32, verified by fio.
 vzt_ok "fio random writes verify (QD32, 4k-1M, direct)" \

@@ -59,6 +59,7 @@ S2=$(ploop snapshot $D)
 head -c 5M /dev/urandom > mnt/c; sync
 C=$(md5sum < mnt/c)
 vzt_is "$(ploop info -j $D | grep -c '"guid"')" 3 "three deltas in the chain"
+vzt_fail 5 "in use" "check -r of a mounted disk refused" ploop check -r $D
 
 # online merge of S1 under a busy writer
 busy_start
@@ -68,6 +69,7 @@ vzt_is "$(ploop info -j $D | grep -c '"guid"')" 2 "two deltas after merge"
 vzt_true "merged delta file removed" [ "$(ls disk | grep -c hds)" -eq 2 ]
 vzt_is "$(md5sum < mnt/a)$(md5sum < mnt/b)$(md5sum < mnt/c)" "$A2$B$C" "content intact after online merge"
 vzt_ok "umount" ploop umount $D
+vzt_like "$(ploop check $D)" "clean" "check of every delta of the disk"
 dev=$(ploop mount $D); vzt_ok "e2fsck -fn after online merge" e2fsck -fn "$dev"; ploop umount $D
 base=$(ploop info -j $D | sed -n 's/.*"file": "\(.*\)".*/\1/p' | head -1)
 vzt_is "$(qfile "$base" /a)" "$A2" "base delta alone, read by QEMU: a at S2"
