@@ -88,6 +88,18 @@ ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
 vzt_is "$(md5sum < mnt/small)" "$small" "data intact after offline compaction"
 ploop umount $D
 
+# a busy fs is not torn away; a disk without a fs does not mount on a dir
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+exec 3< mnt/small
+vzt_fail 5 "unmount .*busy" "umount of a busy fs refused" ploop umount $D
+exec 3<&-
+vzt_ok "umount once it is free" ploop umount $D
+mkdir nofs
+ploop init -s 64M nofs/root.hds
+vzt_fail 8 "mount /dev/loop[0-9]+ on" "mount -m of a disk without a fs fails" ploop mount -m "$VZT_TMP/mnt" nofs
+vzt_is "$(ploop_leaks)" "" "failed mount left nothing behind"
+vzt_like "$(ploop check nofs/root.hds)" clean "and the image clean"
+
 # An image qemu-img made mounts, takes a file system and stays valid.
 mkdir q
 qemu-img create -q -f parallels q/disk.hds 256M
