@@ -26,9 +26,15 @@ head -c 20M /dev/urandom > mnt/a; sync
 A=$(md5sum < mnt/a)
 
 busy_start
+# a second writer appends numbered lines: the snapshot must hold an
+# unbroken prefix at least as long as what was written before it began
+( i=0; while :; do i=$((i + 1)); echo "$i"; done > mnt/seq ) &
+seqw=$!
 sleep 0.5
+before=$(wc -l < mnt/seq)
 S1=$(ploop -v snapshot $D 2> snap.err); rc=$?
 busy_stop
+kill $seqw; wait $seqw 2>/dev/null
 vzt_is "$rc" 0 "live snapshot of a busy disk"
 vzt_like "$S1" '^\{[0-9a-f-]{36}\}$' "snapshot prints its GUID"
 ms=$(sed -n 's/.*switch took \([0-9.]*\) ms.*/\1/p' snap.err)
@@ -50,6 +56,9 @@ vzt_is "$(cat /sys/block/${sdev#/dev/}/ro)" 1 "snapshot device is read-only"
 vzt_ok "snapshot-umount" ploop snapshot-umount -u "$S1" $D
 vzt_ok "snapshot-mount -m" ploop snapshot-mount -u "$S1" -m "$VZT_TMP/snap" $D
 vzt_is "$(md5sum < snap/a)" "$A" "snapshot shows a as it was"
+k=$(wc -l < snap/seq)
+vzt_is "$(md5sum < snap/seq)" "$(seq 1 "$k" | md5sum)" "snapshot of the appended file is an unbroken prefix ($k lines)"
+vzt_true "snapshot holds all $before lines written before it began" [ "$k" -ge "$before" ]
 vzt_true "snapshot has no b" [ ! -e snap/b ]
 vzt_is "$(md5sum < mnt/a)" "$A2" "live disk shows a changed"
 vzt_fail 5 "is mounted" "merge of a mounted snapshot refused" ploop snapshot-merge -u "$S1" $D
