@@ -314,6 +314,14 @@ static int server_start(const char *desc, char **deltas, bool ro, const char *ff
 			if (nul > 2)
 				close(nul);
 		}
+		/* the server's own messages, for debugging */
+		const char *logp = getenv("PLOOP_SERVER_LOG");
+		int lfd = logp ? open(logp, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+		if (lfd >= 0) {
+			dup2(lfd, 2);
+			if (lfd != 2)
+				close(lfd);
+		}
 		/* keep only the ready pipe (locks and other fds stay with the caller) */
 		if (pfd[1] != 3) {
 			dup2(pfd[1], 3);

@@ -255,12 +255,9 @@ static int cmd_copy(const char *extra)
 	return 0;
 }
 
-int main(int argc, const char **argv)
+static int run(poptContext ctx)
 {
 	struct vz_error err;
-	vz_log_init("ploop");
-	poptContext ctx = poptGetContext("ploop", argc, argv, options, 0);
-	poptSetOtherOptionHelp(ctx, usage);
 	int val, rc = vz_popt_next(ctx, &val);
 	while (rc == 0 && val)
 		rc = vz_popt_next(ctx, &val);
@@ -381,4 +378,14 @@ int main(int argc, const char **argv)
 		return 0;
 	}
 	return usage_error("unknown command '%s' (see --help)", cmd);
+}
+
+int main(int argc, const char **argv)
+{
+	vz_log_init("ploop");
+	poptContext ctx = poptGetContext("ploop", argc, argv, options, 0);
+	poptSetOtherOptionHelp(ctx, usage);
+	int rc = run(ctx);
+	poptFreeContext(ctx);
+	return rc;
 }
