@@ -376,6 +376,11 @@ static int server_stop(const char *ff, struct vz_error *err)
 	if (fuse_mounted(ff))
 		umount2(ff, MNT_DETACH);
 	unlink(ff);
+	/* the socket file of a server that died */
+	size_t alen;
+	_cleanup_free_ char *a = ploop_ctl_address(ff, &alen);
+	if (a[0] && !ploop_ctl_alive(ff))
+		unlink(a);
 	return 0;
 }
 

@@ -926,7 +926,15 @@ out:
 
 char *ploop_ctl_address(const char *fuse_file, size_t *len)
 {
-	/* abstract name: no stale socket files, no path length limit */
+	/* A socket file beside the FUSE file, so every network namespace
+	 * reaches it; an abstract name only when the path is too long. */
+	size_t n = strlen(fuse_file);
+	if (n > 5 && !strcmp(fuse_file + n - 5, ".fuse") &&
+	    n - 5 + 5 < sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		char *a = xasprintf("%.*s.sock", (int)(n - 5), fuse_file);
+		*len = strlen(a) + 1;
+		return a;
+	}
 	uint64_t h = 1469598103934665603ULL;
 	for (const char *p = fuse_file; *p; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
@@ -1078,6 +1086,10 @@ static int ctl_listen(const char *fuse_file, struct vz_error *err)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "socket");
+	/* a socket file left by a server that died (callers checked that no
+	 * server answers on it, under the disk's lock) */
+	if (a[0])
+		unlink(a);
 	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + alen)) < 0) {
 		int e = errno;
 		close(fd);
@@ -1219,6 +1231,14 @@ int ploop_server_run(const struct ploop_server_param *p)
 	}
 	for (int i = 0; i < S.n; i++)
 		ploop_delta_close(&S.d[i]);
+	{
+		/* gone: from now on the socket does not answer */
+		size_t alen;
+		_cleanup_free_ char *a = ploop_ctl_address(p->fuse_file, &alen);
+		if (a[0])
+			unlink(a);
+		close(S.ctl_fd);
+	}
 	return 0;
 fail:
 	ready(p->ready_fd, &err);

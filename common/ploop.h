@@ -8,7 +8,8 @@
  *
  * Data path while mounted:
  *   fs -> /dev/loopN (direct I/O) -> FUSE file DIR/.ploop.fuse served by a
- *   ploop server process -> delta chain (O_DIRECT)
+ *   ploop server process -> delta chain (O_DIRECT); the server's control
+ *   socket is DIR/.ploop.sock
  */
 #ifndef VZ_PLOOP_H
 #define VZ_PLOOP_H

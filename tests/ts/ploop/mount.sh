@@ -20,6 +20,13 @@ vzt_like "$(ploop list)" "^$dev $VZT_TMP/disk/DiskDescriptor.xml $VZT_TMP/mnt" "
 vzt_like "$(ploop info -j $D)" '"mounted": true' "info -j: mounted"
 vzt_like "$(ploop info $D)" "\[dirty\]" "dirty flag set while mounted"
 vzt_fail 5 "already mounted at $dev" "second mount refused" ploop mount $D
+if ip netns add "${VZT_TAG}p" 2>/dev/null; then
+	vzt_on_exit ip netns del "${VZT_TAG}p"
+	vzt_like "$(ip netns exec "${VZT_TAG}p" ploop info -j $D)" '"mounted": true' "the server answers from another network namespace"
+	vzt_fail 5 "already mounted" "and a mount from there is refused" ip netns exec "${VZT_TAG}p" ploop mount $D
+else
+	vzt_skip "network namespaces: ip netns add failed"
+fi
 vzt_fail 5 "in use by a ploop server" "check -r refuses a served image" ploop check -r disk/root.hds
 vzt_like "$(ploop check disk/root.hds 2>&1)" "in use by a ploop server: allocations in flight" "check of a served image warns"
 
