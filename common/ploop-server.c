@@ -972,8 +972,10 @@ static bool ctl_handle(int fd, char *line)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(line, "status")) {
+		pthread_rwlock_rdlock(&S.io);
 		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d",
 			   (int)getpid(), S.n, S.size, top()->path, S.ro);
+		pthread_rwlock_unlock(&S.io);
 	} else if (!strcmp(line, "sync")) {
 		pthread_rwlock_rdlock(&S.io);
 		int r = commit();
@@ -1075,6 +1077,29 @@ static bool ctl_handle(int fd, char *line)
 		ctl_answer(fd, "ERR %d unknown command '%s'", VZ_EUSAGE, line);
 	}
 	return false;
+}
+
+/* Operations other than status and stop run one at a time, each in its
+ * own thread, so status answers during a long merge or compaction. */
+static pthread_mutex_t ctl_op_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct ctl_job {
+	int fd;
+	char line[4200];
+};
+
+static void *ctl_thread(void *arg)
+{
+	struct ctl_job *job = arg;
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&ctl_op_lock);
+	ctl_handle(job->fd, job->line);
+	pthread_mutex_unlock(&ctl_op_lock);
+	close(job->fd);
+	free(job);
+	return NULL;
 }
 
 static int ctl_listen(const char *fuse_file, struct vz_error *err)
@@ -1215,15 +1240,40 @@ int ploop_server_run(const struct ploop_server_param *p)
 			n++;
 		}
 		line[n] = '\0';
+		if (!strcmp(line, "status")) {
+			/* answered even while a long operation runs */
+			ctl_handle(c, line);
+			close(c);
+			continue;
+		}
+		if (strcmp(line, "stop")) {
+			struct ctl_job *job = xmalloc(sizeof(*job));
+			job->fd = c;
+			snprintf(job->line, sizeof(job->line), "%s", line);
+			pthread_t t;
+			if (pthread_create(&t, NULL, ctl_thread, job)) {
+				ctl_answer(c, "ERR %d cannot start a thread", VZ_ESYSTEM);
+				close(c);
+				free(job);
+			} else {
+				pthread_detach(t);
+			}
+			continue;
+		}
+		pthread_mutex_lock(&ctl_op_lock);
 		bool stop = ctl_handle(c, line);
 		if (stop) {
 			stopped = true;
 			umount2(p->fuse_file, MNT_DETACH);
 			close(c);
+			/* ctl_op_lock stays held: no operation after stop */
 			break;
 		}
+		pthread_mutex_unlock(&ctl_op_lock);
 		close(c);
 	}
+	if (!stopped)
+		pthread_mutex_lock(&ctl_op_lock);  /* let a running operation end */
 	if (!S.ro && !stopped) {
 		/* the mount went away under us: leave the image clean */
 		if (commit() == 0)
