@@ -365,13 +365,39 @@ static int server_start(const char *desc, char **deltas, bool ro, const char *ff
 	return vz_fail(err, VZ_ESYSTEM, "ploop server did not start");
 }
 
+/* The process is gone (or a zombie nobody reaps yet). */
+static bool pid_gone(pid_t pid)
+{
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+		return true;
+	_cleanup_free_ char *p = xasprintf("/proc/%d/stat", (int)pid);
+	_cleanup_free_ char *st = NULL;
+	struct vz_error e;
+	if (vz_read_file(p, &st, NULL, &e) < 0)
+		return true;
+	const char *rp = strrchr(st, ')');
+	return rp && rp[1] == ' ' && rp[2] == 'Z';
+}
+
 static int server_stop(const char *ff, struct vz_error *err)
 {
 	if (ploop_ctl_alive(ff)) {
+		char *text = NULL;
+		pid_t pid = 0;
+		struct vz_error e2;
+		if (ploop_ctl_call(ff, "status", &text, NULL, NULL, &e2) == 0) {
+			char *pp = strstr(text, "pid=");
+			pid = pp ? atoi(pp + 4) : 0;
+		}
+		free(text);
 		if (ploop_ctl_call(ff, "stop", NULL, NULL, NULL, err) < 0)
 			return -1;
-		for (int i = 0; i < 1000 && ploop_ctl_alive(ff); i++)
+		/* gone means gone: the process, not just its socket */
+		for (int i = 0; i < 1000; i++) {
+			if (!ploop_ctl_alive(ff) && pid_gone(pid))
+				break;
 			sleep_ms(10);
+		}
 	}
 	if (fuse_mounted(ff))
 		umount2(ff, MNT_DETACH);

@@ -68,7 +68,7 @@ struct srv {
 	int fuse_fd;
 	const char *fuse_file;
 	int ctl_fd;
-	volatile bool stopping;
+	bool stopping;          /* atomic: a worker saw the mount go */
 	int nthreads;
 };
 
@@ -635,7 +635,7 @@ static void *worker_main(void *arg)
 	free(w.buf);
 	free(w.cbuf);
 	free(w.rbuf);
-	S.stopping = true;
+	__atomic_store_n(&S.stopping, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -1224,7 +1224,7 @@ int ploop_server_run(const struct ploop_server_param *p)
 	for (;;) {
 		struct pollfd pf = { .fd = S.ctl_fd, .events = POLLIN };
 		int pr = poll(&pf, 1, 500);
-		if (S.stopping)
+		if (__atomic_load_n(&S.stopping, __ATOMIC_ACQUIRE))
 			break;
 		if (pr <= 0)
 			continue;
@@ -1274,6 +1274,8 @@ int ploop_server_run(const struct ploop_server_param *p)
 	}
 	if (!stopped)
 		pthread_mutex_lock(&ctl_op_lock);  /* let a running operation end */
+	/* and any request still in a worker: the deltas close below */
+	pthread_rwlock_wrlock(&S.io);
 	if (!S.ro && !stopped) {
 		/* the mount went away under us: leave the image clean */
 		if (commit() == 0)
