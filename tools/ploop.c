@@ -47,7 +47,7 @@ static const char usage[] =
 	"  mount [-m DIR] [-r] DISK                    prints /dev/loopN\n"
 	"  umount DISK\n"
 	"  info [-j] DISK | list [-j]\n"
-	"  check [-r] IMAGE\n"
+	"  check [-r] IMAGE|DISK\n"
 	"  restore-descriptor IMAGE                    rebuild DiskDescriptor.xml\n"
 	"  snapshot DISK | snapshot-list [-j] DISK\n"
 	"  snapshot-mount -u GUID [-m DIR] DISK | snapshot-umount -u GUID DISK\n"
@@ -277,7 +277,7 @@ static int run(poptContext ctx)
 	if (!strcmp(cmd, "copy"))
 		return cmd_copy(arg);
 	if (!arg)
-		return usage_error("%s: which disk? (see --help)", cmd);
+		return usage_error("%s: which disk?", cmd);
 
 	if (!strcmp(cmd, "init")) {
 		struct ploop_init_param p = { .fstype = opt_type };
@@ -377,7 +377,7 @@ static int run(poptContext ctx)
 		printf("\n");
 		return 0;
 	}
-	return usage_error("unknown command '%s' (see --help)", cmd);
+	return usage_error("unknown command '%s'", cmd);
 }
 
 int main(int argc, const char **argv)
