@@ -747,6 +747,16 @@ int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *er
 		if (info->device)
 			info->mountpoint = mountpoint_of(info->device);
 	}
+	for (size_t i = 0; i < d.nsnaps; i++) {
+		_cleanup_free_ char *vff = ploop_fuse_file(&d, d.snaps[i].guid);
+		if (!vz_path_exists(vff) || !ploop_ctl_alive(vff))
+			continue;
+		info->views = xrealloc(info->views, (info->nviews + 1) * sizeof(*info->views));
+		struct ploop_view_info *v = &info->views[info->nviews++];
+		snprintf(v->guid, sizeof(v->guid), "%s", d.snaps[i].guid);
+		v->device = ploop_loop_of(vff);
+		v->mountpoint = v->device ? mountpoint_of(v->device) : NULL;
+	}
 	ploop_desc_free(&d);
 	return 0;
 }
@@ -756,6 +766,11 @@ void ploop_info_free(struct ploop_info *info)
 	for (size_t i = 0; i < info->ndeltas; i++)
 		free(info->deltas[i].file);
 	free(info->deltas);
+	for (size_t i = 0; i < info->nviews; i++) {
+		free(info->views[i].device);
+		free(info->views[i].mountpoint);
+	}
+	free(info->views);
 	free(info->desc);
 	free(info->fuse_file);
 	free(info->device);

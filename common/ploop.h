@@ -76,6 +76,12 @@ struct ploop_info {
 	char *device;         /* /dev/loopN or NULL */
 	char *mountpoint;     /* or NULL */
 	int server_pid;
+	size_t nviews;        /* read-only snapshot views mounted */
+	struct ploop_view_info {
+		char guid[39];
+		char *device;
+		char *mountpoint;
+	} *views;
 };
 int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *err);
 void ploop_info_free(struct ploop_info *info);

@@ -120,6 +120,16 @@ static int cmd_info(const char *disk)
 			vz_json_end_object(&j);
 		}
 		vz_json_end_array(&j);
+		vz_json_key(&j, "snapshot_views");
+		vz_json_begin_array(&j);
+		for (size_t i = 0; i < in.nviews; i++) {
+			vz_json_begin_object(&j);
+			vz_json_kv_string(&j, "guid", in.views[i].guid);
+			vz_json_kv_string(&j, "device", in.views[i].device);
+			vz_json_kv_string(&j, "mountpoint", in.views[i].mountpoint);
+			vz_json_end_object(&j);
+		}
+		vz_json_end_array(&j);
 		vz_json_end_object(&j);
 		vz_json_finish(&j);
 	} else {
@@ -142,6 +152,11 @@ static int cmd_info(const char *disk)
 			printf("%s%s\n", i + 1 == in.ndeltas ? " [top]" : "",
 			       d->dirty ? " [dirty]" : "");
 		}
+		for (size_t i = 0; i < in.nviews; i++)
+			printf("snapshot view: %s %s%s%s\n", in.views[i].guid,
+			       in.views[i].device ? in.views[i].device : "-",
+			       in.views[i].mountpoint ? " on " : "",
+			       in.views[i].mountpoint ? in.views[i].mountpoint : "");
 	}
 	ploop_info_free(&in);
 	return 0;

@@ -55,6 +55,7 @@ vzt_ok "e2fsck -fn on the snapshot (frozen fs is consistent)" e2fsck -fn "$sdev"
 vzt_is "$(cat /sys/block/${sdev#/dev/}/ro)" 1 "snapshot device is read-only"
 vzt_ok "snapshot-umount" ploop snapshot-umount -u "$S1" $D
 vzt_ok "snapshot-mount -m" ploop snapshot-mount -u "$S1" -m "$VZT_TMP/snap" $D
+vzt_like "$(ploop info $D)" "snapshot view: $S1 /dev/loop[0-9]+ on $VZT_TMP/snap" "info lists the mounted snapshot view"
 vzt_is "$(md5sum < snap/a)" "$A" "snapshot shows a as it was"
 k=$(wc -l < snap/seq)
 vzt_is "$(md5sum < snap/seq)" "$(seq 1 "$k" | md5sum)" "snapshot of the appended file is an unbroken prefix ($k lines)"
