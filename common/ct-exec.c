@@ -22,8 +22,24 @@
 /* Forks a child inside the CT that runs fn(arg); the parent (which has
  * entered the namespaces itself, so must be a throw-away process or not
  * care) waits.  To keep the caller in the host, do it from a fork. */
+/* Closes every fd >= 3 but keep_a and keep_b (-1: none). */
+static void close_fds_but(int keep_a, int keep_b)
+{
+	int k[2] = { keep_a < keep_b ? keep_a : keep_b, keep_a < keep_b ? keep_b : keep_a };
+	int from = 3;
+	for (int i = 0; i < 2; i++) {
+		if (k[i] < from)
+			continue;
+		for (int fd = from; fd < k[i]; fd++)
+			close(fd);
+		from = k[i] + 1;
+	}
+	vz_close_fds_from(from);
+}
+
 static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
-			const char *what, int *status, struct vz_error *err)
+			int keep_fd, const char *what, int *status,
+			struct vz_error *err)
 {
 	struct vz_ns_entry e;
 	if (vz_ns_prepare(ct, &e, err) < 0)
@@ -61,6 +77,16 @@ static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		 * job control is wanted. */
 		if (!isatty(0))
 			setsid();
+		/* Only stdio crosses into the CT: other fds of the caller (host
+		 * files, leaked descriptors) would make the CT undumpable. */
+		close_fds_but(ep[1], keep_fd);
+		/* a clean start inside: no signal ignored or blocked because
+		 * the caller's shell had it so */
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		errno = 0;
 		int r = fn(arg);
 		/* fn returns only when it could not exec */
@@ -72,7 +98,7 @@ static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 	}
 	close(ep[1]);
 	vz_ns_release(&e);
-	*status = vz_wait_child(pid);
+	*status = vz_wait_child(pid, !isatty(STDIN_FILENO));
 	char msg[512];
 	ssize_t n = read(ep[0], msg, sizeof(msg) - 1);
 	close(ep[0]);
@@ -99,7 +125,7 @@ int vz_ct_run_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		close(ep[0]);
 		struct vz_error ce = { 0 };
 		int status = 0;
-		if (spawn_inside(ct, fn, arg, "run", &status, &ce) < 0) {
+		if (spawn_inside(ct, fn, arg, -1, "run", &status, &ce) < 0) {
 			if (write(ep[1], &ce, sizeof(ce)) < 0)
 				_exit(255);
 			_exit(255);
@@ -107,7 +133,7 @@ int vz_ct_run_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		_exit(status);
 	}
 	close(ep[1]);
-	int status = vz_wait_child(pid);
+	int status = vz_wait_child(pid, false);
 	struct vz_error ce;
 	ssize_t n = read(ep[0], &ce, sizeof(ce));
 	close(ep[0]);
@@ -136,7 +162,7 @@ int vz_ct_exec_final(const struct vz_ct *ct, char *const argv[], int *status,
 	char *const sh[] = { "/bin/sh", NULL };
 	struct exec_arg a = { .argv = argv && argv[0] ? argv : sh };
 	/* the hot path of vzctl exec: enter from this process, fork once */
-	return spawn_inside(ct, do_exec, &a, a.argv[0], status, err);
+	return spawn_inside(ct, do_exec, &a, -1, a.argv[0], status, err);
 }
 
 int vz_ct_exec(const struct vz_ct *ct, char *const argv[], int *status,
@@ -166,7 +192,7 @@ int vz_ct_runscript(const struct vz_ct *ct, const char *script, int *status,
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ENOENT, "runscript: open %s", script);
 	struct exec_arg a = { .script_fd = fd };
-	int r = spawn_inside(ct, do_script, &a, script, status, err);
+	int r = spawn_inside(ct, do_script, &a, fd, script, status, err);
 	close(fd);
 	return r;
 }
@@ -324,6 +350,6 @@ int vz_ct_enter(const struct vz_ct *ct, int *status, struct vz_error *err)
 	close(master);
 	close(sfd);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
-	*status = vz_wait_child(pid);
+	*status = vz_wait_child(pid, false);
 	return 0;
 }

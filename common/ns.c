@@ -99,7 +99,7 @@ void vz_ns_release(struct vz_ns_entry *e)
 	e->pidfd = -1;
 }
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, child_elsewhere;
 
 static void forward(int sig)
 {
@@ -107,11 +107,20 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
-int vz_wait_child(pid_t pid)
+/* ^C and ^\ reach a child in our terminal's foreground group by
+ * themselves; a child in a session of its own gets them from us. */
+static void forward_tty(int sig)
 {
-	struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward };
+	if (child_elsewhere)
+		forward(sig);
+}
+
+int vz_wait_child(pid_t pid, bool own_session)
+{
+	struct sigaction ign = { .sa_handler = forward_tty }, fwd = { .sa_handler = forward };
 	struct sigaction old_int, old_quit, old_term, old_hup;
 	child_pid = pid;
+	child_elsewhere = own_session;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	sigaction(SIGTERM, &fwd, &old_term);

@@ -31,8 +31,9 @@ int vz_ns_child_setup(struct vz_ns_entry *e, struct vz_error *err);
 void vz_ns_release(struct vz_ns_entry *e);
 
 /* Waits for pid, returns exit status or 128+signal.  While waiting,
- * SIGINT/SIGQUIT are ignored (the terminal sends them to the child) and
- * SIGTERM/SIGHUP are passed on. */
-int vz_wait_child(pid_t pid);
+ * SIGTERM/SIGHUP are passed on, and SIGINT/SIGQUIT too when the child
+ * runs in a session of its own (own_session; else the terminal sends
+ * them to it). */
+int vz_wait_child(pid_t pid, bool own_session);
 
 #endif

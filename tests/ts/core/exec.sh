@@ -22,6 +22,15 @@ vzt_is "$(vzctl exec 101 sh -c 'echo $container:$PATH')" \
 vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "pids:/$" "exec joins the CT's cgroups"
 vzt_is "$(vzctl exec 101 ls -d /proc/[0-9]* | wc -l)" 2 "exec'd process is in the CT's pid namespace"
 
+vzt_is "$(vzctl exec 101 sh -c 'test -e /proc/$$/fd/7 && echo leaked || echo clean' 7</etc/hostname)" clean \
+	"the caller's fds above 2 do not enter the CT"
+vzctl exec 101 sleep 30 </dev/null & ex=$!
+sleep 0.5
+kill -INT $ex
+t0=$(date +%s); wait $ex; rc=$?; t1=$(date +%s)
+vzt_true "^C (SIGINT) reaches a command without a terminal (exit $rc, $((t1 - t0)) s)" test $rc -eq 130 -a $((t1 - t0)) -lt 5
+vzt_is "$(vzctl exec 101 ps -o comm= | grep -c '^sleep$')" 0 "and it is gone"
+
 printf 'echo "script in $(hostname)"\nexit 3\n' > "$VZT_TMP/s.sh"
 out=$(vzctl runscript 101 "$VZT_TMP/s.sh"); rc=$?
 vzt_is "$out:$rc" "script in ex1:3" "runscript runs a host script inside"
