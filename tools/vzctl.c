@@ -381,9 +381,11 @@ int main(int argc, char **argv)
 	/* options before the command: the common ones only */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			vz_log_set_verbosity(vz_log_verbosity() < VZ_LOG_INFO ?
-					     VZ_LOG_INFO : vz_log_verbosity() + 1);
+		if (strspn(a + 1, "v") == strlen(a + 1) || !strcmp(a, "--verbose")) {
+			for (size_t n = a[1] == '-' ? 1 : strlen(a + 1); n; n--)
+				vz_log_set_verbosity(vz_log_verbosity() < VZ_LOG_INFO ?
+						     VZ_LOG_INFO : vz_log_verbosity() + 1);
+		}
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
 			vz_log_set_verbosity(VZ_LOG_ERROR);
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
