@@ -9,6 +9,8 @@
 #                                  tests/run left in DIR (VZ_TEST_LOGDIR)
 #   vzg_check_summary              the guest's tests/run ended well and its
 #                                  totals match what was imported
+#   vzg_run_suite AREA K N         part K of N of tests/ts/AREA/ through the
+#                                  guest's tests/run, imported as "v2 AREA/..."
 VZG_RIG=$VZ_SRC/tests/guest/run-in-guest
 vzg_rc=""
 vzg_passed=0 vzg_failed=0 vzg_skipped=0
@@ -84,4 +86,31 @@ vzg_check_summary() {
 	fi
 	[ "$p" -ge "$vzg_passed" ] && [ "$s" -ge "$vzg_skipped" ] ||
 		vzt_failmsg "imported counts ($vzg_passed passed, $vzg_skipped skipped) within the guest's ($sum)"
+}
+
+# vzg_run_suite AREA K N: the guest's tests/run on every Nth script of
+# tests/ts/AREA/ from the Kth on (split so that each part fits in one
+# test's time limit), its checks imported here.
+vzg_run_suite() {
+	local area=$1 k=$2 n=$3 i=0 t share limit pats=() tmpl=()
+	for t in "$VZ_SRC/tests/ts/$area"/*.sh; do
+		[ -f "$t" ] || continue
+		i=$((i + 1))
+		[ $(( (i - 1) % n + 1 )) -eq "$k" ] && pats+=("$area/$(basename "$t")")
+	done
+	[ ${#pats[@]} -gt 0 ] || vzt_skip_all "no tests in part $k of $n of tests/ts/$area"
+	vzt_diag "part $k of $n: ${pats[*]}"
+	share=$VZT_TMP/guest
+	mkdir -p "$share"
+	# A little below this test's own limit in tests/run, so that a slow
+	# guest is reported by run-in-guest (with where it was), not killed.
+	limit=$(( ${VZ_TEST_TIMEOUT:-600} - 30 ))
+	# The suite's busybox template, when tests/run made one: the guest's
+	# /tmp is its own, so share the directory (the tests only read it).
+	[ -f "${VZ_TEST_TEMPLATE:-}/cache/busybox.tar.gz" ] && tmpl=(--share "$VZ_TEST_TEMPLATE")
+	vzg_run --share "$share" "${tmpl[@]}" --timeout "$limit" -- \
+		env VZ_TEST_LOGDIR="$share/logs" VZ_TEST_TIMEOUT=$((limit / 2)) \
+		"$VZ_SRC/tests/run" --build "$VZ_BUILD" "${pats[@]}"
+	vzg_import_logs "$share/logs" "v2 " "${area}_*.log"
+	vzg_check_summary
 }
