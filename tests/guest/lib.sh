@@ -17,6 +17,9 @@ vzg_passed=0 vzg_failed=0 vzg_skipped=0
 
 vzg_need_guest() {
 	local cache=${VZ_GUEST_CACHE:-/var/cache/vz-guest}
+	# each guest test boots a TCG guest (about 10 s to minutes of CPU)
+	[ -z "${VZ_TEST_NO_GUEST:-}" ] ||
+		vzt_skip_all "VZ_TEST_NO_GUEST is set: no cgroup v2 guest tests"
 	command -v qemu-system-x86_64 >/dev/null ||
 		vzt_skip_all "needs qemu-system-x86_64 for the cgroup v2 guest (scripts/install-deps --test)"
 	ls "$cache"/linux-image-6.1.*-amd64_*.deb >/dev/null 2>&1 ||
