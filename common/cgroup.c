@@ -270,13 +270,8 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 		struct hier *h = &hiers[i];
 		if (!h->v2 && strstr(h->opts, "cpuset"))
 			cpuset_parent(h->mnt, cg->rel);
-		if (h->v2) {
-			if (unified_only && v2_enable(h->mnt, cg->rel, err) < 0) {
-				cgroup_free(&c);
-				return vz_prefix(err, "enable cgroup v2 controllers");
-			}
-			continue;
-		}
+		if (h->v2)
+			continue;  /* below, once the groups exist */
 		_cleanup_strv_ char **o = vz_strv_split(h->opts, ",");
 		for (size_t j = 0; o[j]; j++) {
 			if (vz_startswith(o[j], "name="))
@@ -307,6 +302,10 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
 		    vz_mkdir_p(dir, 0755, err) < 0)
 			return vz_prefix(err, "create cgroup");
+		/* Only now: enabling a controller in CGROUP_PARENT's
+		 * subtree_control needs CGROUP_PARENT to exist. */
+		if (h->v2 && unified_only && v2_enable(h->mnt, cg->rel, err) < 0)
+			return vz_prefix(err, "enable cgroup v2 controllers");
 	}
 	return 0;
 }

@@ -109,11 +109,17 @@ int vz_devbpf_apply(const char *cgroup_dir, const struct vz_dev_rule *rules,
 	load.insns = (uint64_t)(uintptr_t)insns;
 	load.insn_cnt = (uint32_t)len;
 	load.license = (uint64_t)(uintptr_t)"GPL";
-	load.log_buf = (uint64_t)(uintptr_t)log;
-	load.log_size = sizeof(log);
-	load.log_level = 1;
 	strncpy(load.prog_name, PROG_NAME, sizeof(load.prog_name) - 1);
+	/* No verifier log on the first try: kernels before 6.4 refuse a good
+	 * program with ENOSPC when its log outgrows the buffer (a few rules
+	 * are enough).  Load again with the log only to say why it failed. */
 	_cleanup_close_ int prog = (int)sys_bpf(BPF_PROG_LOAD, &load);
+	if (prog < 0 && errno != ENOSYS && errno != EPERM) {
+		load.log_buf = (uint64_t)(uintptr_t)log;
+		load.log_size = sizeof(log);
+		load.log_level = 1;
+		prog = (int)sys_bpf(BPF_PROG_LOAD, &load);
+	}
 	if (prog < 0) {
 		/* the verifier's verdict is its log's last line */
 		size_t l = strlen(log);

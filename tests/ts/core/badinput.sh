@@ -48,7 +48,7 @@ cp "$VZT_TMP/saved.conf" "$VZ_CONFDIR/conf/101.conf"
 mv "$VZT_TMP/private/101/sbin/init" "$VZT_TMP/init.saved"
 vzt_fail 3 "sbin/init is missing" "template without init" vzctl start 101
 mv "$VZT_TMP/init.saved" "$VZT_TMP/private/101/sbin/init"
-left=$(for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"/101; do [ -d "$d" ] && echo "$d"; done)
+left=$(for d in /sys/fs/cgroup/"$CGROUP_PARENT"/101 /sys/fs/cgroup/*/"$CGROUP_PARENT"/101; do [ -d "$d" ] && echo "$d"; done)
 vzt_is "$left" "" "failed starts left no cgroup"
 
 vzt_ok "start" vzctl start 101

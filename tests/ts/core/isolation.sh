@@ -30,10 +30,12 @@ maj=$((rootdev >> 8)) min=$((rootdev & 255))
 vzt_fail 1 "not permitted" "mknod of the host's disk ($maj:$min) fails" vzctl exec 101 mknod /tmp/disk b $maj $min
 vzt_fail 1 "not permitted" "mknod of /dev/mem fails" vzctl exec 101 mknod /tmp/mem c 1 1
 vzt_ok "/dev/null works" vzctl exec 101 sh -c 'echo x > /dev/null'
-vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "memory:/$" "cgroup namespace: its group is the root"
-vzt_ok "its cgroup tree is writable (mkdir)" vzctl exec 101 mkdir /sys/fs/cgroup/memory/sub
-vzt_true "the sub-cgroup is below the CT's group on the host" test -d "/sys/fs/cgroup/memory/$CGROUP_PARENT/101/sub"
-vzt_ok "rmdir it" vzctl exec 101 rmdir /sys/fs/cgroup/memory/sub
+# cgroup v2 (unified): one tree; v1: the memory hierarchy stands for all
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cgv="" cg_re="^0::/$"; else cgv=memory/ cg_re="memory:/$"; fi
+vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "$cg_re" "cgroup namespace: its group is the root"
+vzt_ok "its cgroup tree is writable (mkdir)" vzctl exec 101 mkdir /sys/fs/cgroup/${cgv}sub
+vzt_true "the sub-cgroup is below the CT's group on the host" test -d "/sys/fs/cgroup/$cgv$CGROUP_PARENT/101/sub"
+vzt_ok "rmdir it" vzctl exec 101 rmdir /sys/fs/cgroup/${cgv}sub
 vzt_like "$(vzctl exec 101 mount)" "on /run type tmpfs" "/run is a tmpfs"
 vzt_like "$(vzctl exec 101 mount)" "devpts on /dev/pts type devpts" "own devpts"
 vzt_like "$(vzctl exec 101 mount)" "on /dev/shm type tmpfs" "/dev/shm"

@@ -51,7 +51,7 @@ vzt_ok "destroy" vzctl destroy 101
 vzt_is "$(vzctl status 101)" "CTID 101 deleted unmounted down" "status after destroy"
 vzt_true "private area removed" test ! -e "$VZT_TMP/private/101"
 vzt_true "no mount left" sh -c "! grep -q '$VZT_TMP/root/101' /proc/self/mountinfo"
-left=$(for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"/101; do [ -d "$d" ] && echo "$d"; done)
+left=$(for d in /sys/fs/cgroup/"$CGROUP_PARENT"/101 /sys/fs/cgroup/*/"$CGROUP_PARENT"/101; do [ -d "$d" ] && echo "$d"; done)
 vzt_is "$left" "" "no cgroup left"
 vzt_ok "create again with the same CTID" vzctl create 101 --ostemplate busybox
 vzt_done

@@ -1,0 +1,17 @@
+#!/bin/bash
+# The core integration tests (tests/ts/core/) once more, inside a guest that
+# boots Debian's 6.1 kernel with cgroup v2 only (tests/guest/run-in-guest):
+# the container runtime on the other cgroup version, for real.  Every check
+# the guest ran becomes one line here, named "v2 core/NAME.sh: ...".
+#
+# Under TCG the whole core suite outlasts one test's time limit in
+# tests/run, so it is split: this file runs every third core test starting
+# with the first; core-v2-2.sh and core-v2-3.sh the others.
+. "$VZ_SRC/tests/lib.sh"
+. "$VZ_SRC/tests/guest/lib.sh"
+vzt_init
+vzg_need_guest
+part=$(basename "$0" .sh)
+part=${part#core-v2}
+part=${part#-}
+vzg_run_suite core "${part:-1}" 3
