@@ -36,6 +36,7 @@
 struct child_ctx {
 	const struct vz_ct *ct;
 	int go_fd;        /* parent writes one byte when the child may go on */
+	int ready_fd;     /* child writes one byte once its netns exists */
 	int err_fd;       /* close-on-exec: EOF means init was exec'd */
 	uint64_t caps_drop;
 	const char *hostname;
@@ -170,6 +171,13 @@ static void setup_cgroupfs(struct child_ctx *c)
 
 static int child_main(struct child_ctx *c)
 {
+	/* A network namespace costs the kernel about a millisecond: it is
+	 * made here, while the parent creates the cgroups, not at clone. */
+	if (unshare(CLONE_NEWNET) < 0)
+		child_fail(c, "create the network namespace");
+	if (write(c->ready_fd, "n", 1) != 1)
+		_exit(1);
+	close(c->ready_fd);
 	/* The mounts that need no cgroup are made while the parent creates
 	 * and joins the CT's cgroups: the two run side by side. */
 	xmount(c, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
@@ -304,36 +312,42 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	}
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
 
-	int go[2], ep[2];
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+	int go[2], ep[2], rp[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
+	    pipe2(rp, O_CLOEXEC) < 0) {
 		vz_fail_errno(err, VZ_ESYSTEM, "start CT %s: pipe", ct->idstr);
 		goto fail_cg;
 	}
 	fflush(NULL);
 	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS |
-				   CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+				   CLONE_NEWUTS | CLONE_NEWIPC |
 				   SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0) {
 		vz_fail_errno(err, errno == EINVAL ? VZ_ENOSYS : VZ_ESYSTEM,
 			      "start CT %s: create namespaces", ct->idstr);
 		close(go[0]); close(go[1]); close(ep[0]); close(ep[1]);
+		close(rp[0]); close(rp[1]);
 		goto fail_cg;
 	}
 	if (pid == 0) {
 		close(go[1]);
 		close(ep[0]);
-		/* keep only the two pipe ends: nothing of the host leaks in */
-		if (dup2(go[0], 3) < 0 || dup2(ep[1], 4) < 0)
+		close(rp[0]);
+		/* keep only the pipe ends: nothing of the host leaks in */
+		if (dup2(go[0], 3) < 0 || dup2(ep[1], 4) < 0 || dup2(rp[1], 5) < 0)
 			_exit(1);
 		c.go_fd = 3;
 		c.err_fd = 4;
+		c.ready_fd = 5;
 		fcntl(3, F_SETFD, FD_CLOEXEC);
 		fcntl(4, F_SETFD, FD_CLOEXEC);
-		vz_close_fds_from(5);
+		fcntl(5, F_SETFD, FD_CLOEXEC);
+		vz_close_fds_from(6);
 		child_main(&c);
 	}
 	close(go[0]);
 	close(ep[1]);
+	close(rp[1]);
 	vz_strv_free(c.hierarchies);
 	vz_debug("start CT %s: init cloned, pid %d", ct->idstr, (int)pid);
 
@@ -343,15 +357,31 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		vz_prefix(err, "start CT %s", ct->idstr);
 		close(go[1]);
 		close(ep[0]);
+		close(rp[0]);
 		goto fail_kill;
 	}
 	vz_debug("start CT %s: cgroups ready", ct->idstr);
 	if (vz_cg_attach(&ct->cg, pid, err) < 0) {
 		close(go[1]);
 		close(ep[0]);
+		close(rp[0]);
 		goto fail_kill;
 	}
-	/* network plugged in before the CT's init may run (net room) */
+	/* network plugged in before the CT's init may run (net room), into
+	 * the namespace the child has made by now */
+	char ready;
+	ssize_t rn;
+	while ((rn = read(rp[0], &ready, 1)) < 0 && errno == EINTR)
+		;
+	close(rp[0]);
+	if (rn != 1) {
+		close(go[1]);
+		int n = read_child_error(ep[0], msg, sizeof(msg));
+		close(ep[0]);
+		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr,
+			n > 0 ? msg : "init died before its network namespace existed");
+		goto fail_kill;
+	}
 	if (vz_ct_net_start(ct, pid, err) < 0) {
 		close(go[1]);
 		close(ep[0]);
