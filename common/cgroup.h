@@ -42,4 +42,10 @@ int vz_cg_pids(const struct vz_cgroup *cg, pid_t **pids, size_t *n,
 int vz_cg_freeze(const struct vz_cgroup *cg, bool frozen,
 		 struct vz_error *err);
 
+/* cgroup.procs of the CT's group in every hierarchy (for joining). */
+char **vz_cg_procs_files(const struct vz_cgroup *cg);
+/* The v1 hierarchies as their mount options ("memory", "name=systemd"),
+ * to mount the same inside a CT; *v2 set on a cgroup2-only host. */
+char **vz_cg_hierarchies(bool *v2);
+
 #endif

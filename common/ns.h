@@ -1,0 +1,38 @@
+/* Entering a running container: its namespaces through a pidfd of its
+ * init, its cgroups, its capability bounding set. */
+#ifndef VZ_NS_H
+#define VZ_NS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "ct.h"
+
+struct vz_error;
+
+struct vz_ns_entry {
+	int pidfd;         /* of the CT's init */
+	int *procs_fds;    /* cgroup.procs files, opened before setns */
+	size_t n_procs;
+	uint64_t caps_drop;
+};
+
+int vz_pidfd_open(pid_t pid);
+
+/* Opens what entering needs; VZ_ESTATE if the CT is not running. */
+int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
+		  struct vz_error *err);
+/* Enters all the CT's namespaces (the caller's pid namespace applies to
+ * its children only: fork after this). */
+int vz_ns_enter(struct vz_ns_entry *e, struct vz_error *err);
+/* In the forked child: joins the CT's cgroups, drops capabilities,
+ * resets the environment.  Returns 0 or -1 (err set). */
+int vz_ns_child_setup(struct vz_ns_entry *e, struct vz_error *err);
+void vz_ns_release(struct vz_ns_entry *e);
+
+/* Waits for pid, returns exit status or 128+signal.  While waiting,
+ * SIGINT/SIGQUIT are ignored (the terminal sends them to the child) and
+ * SIGTERM/SIGHUP are passed on. */
+int vz_wait_child(pid_t pid);
+
+#endif
