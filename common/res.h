@@ -34,6 +34,7 @@
 
 struct vz_error;
 struct vz_cgroup;
+struct vz_ct;
 
 struct vz_res {
 	bool has_ram, has_swap;
@@ -137,5 +138,29 @@ struct vz_res_counter {
 int vz_res_counters(const struct vz_cgroup *cg, const struct vz_res *r,
 		    struct vz_res_counter **rows, size_t *n,
 		    struct vz_error *err);
+
+/* --- a container (res-ct.c) --- */
+
+/* The CT's resource parameters (CTID.conf over vz.conf). */
+int vz_ct_res_load(const struct vz_ct *ct, struct vz_res *r,
+		   struct vz_error *err);
+/* beancounter-check's rules on the CT's config; VZ_ECONFIG with the first
+ * Error (vzctl set/start refuse unless --force). */
+int vz_ct_res_validate(const struct vz_ct *ct, struct vz_error *err);
+/* Applies the CT's parameters to its cgroups (at start before init runs;
+ * on set, live).  A refused value leaves the old ones in force. */
+int vz_ct_res_apply(const struct vz_ct *ct, char ***unenforced,
+		    struct vz_error *err);
+/* The beancounter table of a running CT (VZ_ESTATE if not running). */
+int vz_ct_ubc(const struct vz_ct *ct, struct vz_res_counter **rows,
+	      size_t *n, struct vz_error *err);
+/* Memory in use by a running CT, for beancounter-check --host. */
+bool vz_ct_res_held(const struct vz_ct *ct, uint64_t *bytes);
+/* vzlist fields "physpages", "physpages.m|.b|.l|.f" for every UBC name:
+ * held, maxheld, barrier, limit, failcnt (pages for *pages).  NULL when
+ * unknown (held of a stopped CT). */
+bool vz_res_field_known(const char *name);
+const char *vz_ct_res_field(const struct vz_ct *ct, bool running,
+			    const char *name, char *buf, size_t len);
 
 #endif

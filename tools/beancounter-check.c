@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ct.h"
+#include "ctid.h"
 #include "error.h"
 #include "json.h"
 #include "log.h"
 #include "opts.h"
+#include "res.h"
 #include "ubc.h"
 #include "util.h"
 
@@ -22,8 +25,7 @@ static char *opt_reserve;
 
 static const char *confdir(void)
 {
-	const char *d = getenv("VZ_CONFDIR");
-	return d && *d ? d : VZ_CONFDIR_DEFAULT;
+	return vz_confdir();
 }
 
 static bool say(void)
@@ -181,6 +183,20 @@ static double pct(uint64_t a, uint64_t b)
 	return b ? 100.0 * (double)a / (double)b : 0;
 }
 
+/* Memory in use by a running CT, from its cgroup. */
+static bool held_cb(const char *ctid, uint64_t *bytes, void *ctx)
+{
+	(void)ctx;
+	unsigned id;
+	struct vz_ct ct;
+	struct vz_error err = { 0 };
+	if (vz_ctid_parse(ctid, &id, NULL) < 0 || vz_ct_load(&ct, id, &err) < 0)
+		return false;
+	bool ok = vz_ct_res_held(&ct, bytes);
+	vz_ct_free(&ct);
+	return ok;
+}
+
 static int check_host(void)
 {
 	struct vz_error err = { 0 };
@@ -188,7 +204,7 @@ static int check_host(void)
 	struct vz_host_report r;
 
 	if (vz_host_info_read(&host, &err) < 0 ||
-	    vz_host_check(confdir(), &host, NULL, NULL, &r,
+	    vz_host_check(confdir(), &host, held_cb, NULL, &r,
 			  &err) < 0) {
 		vz_report(&err);
 		return EXIT_UNREADABLE;
