@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "res.h"
 #include "error.h"
 #include "log.h"
 #include "ns.h"
@@ -294,7 +295,9 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 			      ct->idstr, init);
 		goto fail_umount;
 	}
-	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0) {
+	/* resource limits are in force before the CT's init runs */
+	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0 ||
+	    vz_ct_res_apply(ct, NULL, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);
 		goto fail_cg;
 	}
