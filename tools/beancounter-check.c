@@ -170,12 +170,27 @@ out:
 	return rc;
 }
 
+/* Exact when short ("256M"), else rounded ("23.5G"). */
 static void cell(char *buf, size_t len, uint64_t v)
 {
-	if (v == VZ_UNLIMITED)
+	static const char units[] = "KMGTP";
+	if (v == VZ_UNLIMITED) {
 		snprintf(buf, len, "unlimited");
+		return;
+	}
+	vz_format_size(v, buf, len);
+	if (strlen(buf) <= 6)
+		return;
+	double d = (double)v;
+	int u = -1;
+	while (u < 4 && d >= 1024) {
+		d /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%.0f", d);
 	else
-		vz_format_size(v, buf, len);
+		snprintf(buf, len, "%.1f%c", d, units[u]);
 }
 
 static double pct(uint64_t a, uint64_t b)
