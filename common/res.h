@@ -163,4 +163,15 @@ bool vz_res_field_known(const char *name);
 const char *vz_ct_res_field(const struct vz_ct *ct, bool running,
 			    const char *name, char *buf, size_t len);
 
+/* --- lxcfs (res-lxcfs.c) --- */
+
+/* LXCFS_DIR, default /var/lib/lxcfs. */
+const char *vz_lxcfs_dir(const struct vz_ct *ct);
+/* Is an lxcfs mounted there? */
+bool vz_lxcfs_running(const char *dir);
+/* Covers the running CT's /proc/meminfo, cpuinfo, stat, uptime, swaps,
+ * diskstats, loadavg and /sys/devices/system/cpu/online with lxcfs's.
+ * LXCFS=no: nothing; auto (default): when lxcfs runs; yes: required. */
+int vz_ct_lxcfs_attach(const struct vz_ct *ct, struct vz_error *err);
+
 #endif
