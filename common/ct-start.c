@@ -371,6 +371,12 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	vz_ct_runtime_free(&rt);
+	{
+		/* the CT's own limits in free/top/uptime: not fatal */
+		struct vz_error e2 = { 0 };
+		if (vz_ct_lxcfs_attach(ct, &e2) < 0)
+			vz_warn("CT %s: %s", ct->idstr, e2.msg);
+	}
 	vz_info("CT %s started (init pid %d)", ct->idstr, (int)pid);
 	return 0;
 
