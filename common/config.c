@@ -359,6 +359,8 @@ static const struct vz_param params[] = {
 	P_UBC("LOCKEDPAGES", PAGE, "locked memory, pages"),
 	P_STR("LOGFILE", "log file"),
 	P_INT("LOG_LEVEL", 0, 10, "log file verbosity"),
+	P_STR("LXCFS", "lxcfs /proc files in containers: auto, yes or no"),
+	P_PATH("LXCFS_DIR", "where lxcfs is mounted (vz-lxcfs start)"),
 	P_STR("NAME", "container name"),
 	P_LIST("NAMESERVER", "DNS servers for resolv.conf"),
 	P_LIST("NEIGHBOUR_DEVS", "host devices for proxy ARP/NDP (detect, all, or names)"),
