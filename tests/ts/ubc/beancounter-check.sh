@@ -108,4 +108,9 @@ vzt_is "$(beancounter-check "$conf/ve-split20.conf-sample" | grep -c -E '^(Error
 j=$(beancounter-check --split 20 -j)
 vzt_is "$(( $(jq .ram <<<"$j") * 20 + $(jq .reserve <<<"$j") <= ram ))" 1 "20 x RAM + reserve fit the host"
 vzt_fail 1 "32M" "a split too fine is refused" beancounter-check --split 100000
+
+# the shipped samples pass
+for f in "$VZ_SRC"/etc/ve-*.conf-sample; do
+	vzt_ok "$(basename "$f") passes" beancounter-check "$f"
+done
 vzt_done
