@@ -29,4 +29,6 @@ vzt_is "$(vzctl status 102 | awk '{print $5}')" running "neighbour still runs"
 vzt_ok "neighbour allocates 200 MB" vzctl exec 102 dd if=/dev/zero of=/dev/null bs=200M count=1
 n=$(vzctl ubc 102 -j | jq '.[] | select(.resource=="oomguarpages") | .failcnt')
 vzt_is "$n" 0 "no OOM kill in the neighbour"
+h=$(beancounter-check --host -j | jq '.containers[] | select(.ctid=="101") | .held')
+vzt_true "beancounter-check --host reads held memory of a running CT ($h)" test "${h:-0}" -gt 0
 vzt_done
