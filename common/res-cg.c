@@ -181,7 +181,10 @@ int vz_res_counters(const struct vz_cgroup *cg, const struct vz_res *r,
 			ph->failcnt = x;
 		if (get_key(cg, "memory", "memory.oom_control", "oom_kill", &x))
 			oom->failcnt = x;
-		if (get_key(cg, "memory", "memory.stat", "swap", &x))
+		/* total_*: the CT's whole tree (systemd inside makes
+		 * sub-groups) */
+		if (get_key(cg, "memory", "memory.stat", "total_swap", &x) ||
+		    get_key(cg, "memory", "memory.stat", "swap", &x))
 			sw->held = pages(x);
 		if (get_u64(cg, "memory", "memory.memsw.max_usage_in_bytes", &x) &&
 		    get_u64(cg, "memory", "memory.max_usage_in_bytes", &y))
