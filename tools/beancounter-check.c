@@ -48,11 +48,14 @@ static bool ask_user(const struct vz_ubc_issue *is, void *ctx)
 	char val[80], line[64];
 	vz_ubc_format_pair(is->fix_param, is->fix_bar, is->fix_lim, val,
 			   sizeof(val));
-	printf("%s: %s\nFix: set %s=\"%s\"? [y/N] ", vz_ubc_sev_name(is->sev),
-	       is->msg, vz_ubc_def(is->fix_param)->name, val);
-	fflush(stdout);
+	/* with -j, stdout is for the JSON document */
+	FILE *out = opt_json ? stderr : stdout;
+	fprintf(out, "%s: %s\nFix: set %s=\"%s\"? [y/N] ",
+		vz_ubc_sev_name(is->sev), is->msg,
+		vz_ubc_def(is->fix_param)->name, val);
+	fflush(out);
 	if (!fgets(line, sizeof(line), stdin)) {
-		putchar('\n');
+		fputc('\n', out);
 		return false;
 	}
 	return line[0] == 'y' || line[0] == 'Y';
