@@ -555,7 +555,10 @@ int main(int argc, char **argv)
 			return rc;
 		if (!val)
 			break;
-		set_opt(val, poptGetOptArg(pc));
+		/* popt hands over a copy of the argument */
+		char *arg = poptGetOptArg(pc);
+		set_opt(val, arg);
+		free(arg);
 	}
 	if (!cmd->raw_args && cmd->fn != cmd_runscript && poptPeekArg(pc)) {
 		vz_err("%s: unexpected argument '%s'", cmd->name, poptPeekArg(pc));
