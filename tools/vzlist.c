@@ -82,8 +82,14 @@ static const struct field *find_field(const char *name)
 		if (strcmp(fields[i].name, name) == 0)
 			return &fields[i];
 	/* any other UBC field: "kmemsize", "numproc.f", ... */
-	if (vz_res_field_known(name)) {
+	static struct field *dyn[64];
+	static size_t ndyn;
+	for (size_t i = 0; i < ndyn; i++)
+		if (strcmp(dyn[i]->name, name) == 0)
+			return dyn[i];
+	if (vz_res_field_known(name) && ndyn < ARRAY_SIZE(dyn)) {
 		struct field *f = xcalloc(1, sizeof(*f));
+		dyn[ndyn++] = f;
 		char *h = xstrdup(name);
 		for (char *p = h; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
@@ -344,5 +350,7 @@ int main(int argc, char **argv)
 		vz_ct_free(&rows[r].ct);
 	free(rows);
 	poptFreeContext(pc);
+	free(out_fields);
+	free(sort);
 	return status;
 }
