@@ -199,6 +199,27 @@ static void cpuset_fill(const char *mnt, const char *rel)
 	}
 }
 
+/* A new cpuset group starts with no CPUs and no memory nodes, so nothing
+ * could join it.  The parent of the CTs gets them once, when it is made,
+ * and clone_children, so each CT's group inherits them at mkdir: reading
+ * and writing cpuset files at every start would wait on the cpuset lock. */
+static void cpuset_parent(const char *mnt, const char *rel)
+{
+	_cleanup_free_ char *parent = xstrdup(rel);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	_cleanup_free_ char *dir = xasprintf("%s/%s", mnt, parent);
+	if (access(dir, F_OK) == 0)
+		return;
+	if (vz_mkdir_p(dir, 0755, NULL) < 0)
+		return;
+	cpuset_fill(mnt, parent);
+	_cleanup_free_ char *cc = xasprintf("%s/cgroup.clone_children", dir);
+	vz_write_string(cc, "1", NULL);
+}
+
 /* cgroup v2: the controllers must be enabled in every ancestor's
  * subtree_control for the CT's group to have them. */
 static int v2_enable(const char *mnt, const char *rel, struct vz_error *err)
@@ -247,6 +268,8 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 	bool any = false;
 	for (size_t i = 0; i < n_hiers; i++) {
 		struct hier *h = &hiers[i];
+		if (!h->v2 && strstr(h->opts, "cpuset"))
+			cpuset_parent(h->mnt, cg->rel);
 		if (h->v2) {
 			if (unified_only && v2_enable(h->mnt, cg->rel, err) < 0) {
 				cgroup_free(&c);
@@ -268,7 +291,7 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 		}
 	}
 	if (any) {
-		int r = cgroup_create_cgroup(c, 0);
+		int r = cgroup_create_cgroup(c, 1);  /* 1: no chown of every file */
 		if (r) {
 			vz_fail(err, VZ_ESYSTEM, "create cgroup %s: %s", cg->rel,
 				cgroup_strerror(r));
@@ -281,10 +304,9 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 	for (size_t i = 0; i < n_hiers; i++) {
 		struct hier *h = &hiers[i];
 		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
-		if (vz_mkdir_p(dir, 0755, err) < 0)
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
+		    vz_mkdir_p(dir, 0755, err) < 0)
 			return vz_prefix(err, "create cgroup");
-		if (!h->v2 && strstr(h->opts, "cpuset"))
-			cpuset_fill(h->mnt, cg->rel);
 	}
 	return 0;
 }
@@ -338,34 +360,45 @@ int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
 	for (size_t i = 0; i < n_hiers; i++) {
 		_cleanup_free_ char *procs =
 			xasprintf("%s/%s/cgroup.procs", hiers[i].mnt, cg->rel);
-		if (vz_write_string(procs, buf, err) < 0)
-			return vz_prefix(err, "join cgroup");
+		if (vz_write_string(procs, buf, err) == 0)
+			continue;
+		/* a parent made without clone_children: empty cpuset */
+		if (err && err->errnum == ENOSPC && strstr(hiers[i].opts, "cpuset")) {
+			cpuset_fill(hiers[i].mnt, cg->rel);
+			if (vz_write_string(procs, buf, err) == 0)
+				continue;
+		}
+		return vz_prefix(err, "join cgroup");
 	}
 	return 0;
+}
+
+/* Path of a knob of the CT's group: "<dir>/<file>". */
+static char *knob_path(const struct vz_cgroup *cg, const char *controller,
+		       const char *file, struct vz_error *err)
+{
+	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
+	if (!dir) {
+		vz_fail(err, VZ_ENOSYS,
+			"the %s cgroup controller is not available on this host",
+			controller);
+		return NULL;
+	}
+	return xasprintf("%s/%s", dir, file);
 }
 
 int vz_cg_set(const struct vz_cgroup *cg, const char *controller,
 	      const char *file, const char *value, struct vz_error *err)
 {
-	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
-	if (!dir)
-		return vz_fail(err, VZ_ENOSYS,
-			       "the %s cgroup controller is not available on this host",
-			       controller);
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
-	return vz_write_string(path, value, err);
+	_cleanup_free_ char *path = knob_path(cg, controller, file, err);
+	return path ? vz_write_string(path, value, err) : -1;
 }
 
 int vz_cg_get(const struct vz_cgroup *cg, const char *controller,
 	      const char *file, char **value, struct vz_error *err)
 {
-	_cleanup_free_ char *dir = vz_cg_dir(cg, controller);
-	if (!dir)
-		return vz_fail(err, VZ_ENOSYS,
-			       "the %s cgroup controller is not available on this host",
-			       controller);
-	_cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
-	if (vz_read_file(path, value, NULL, err) < 0)
+	_cleanup_free_ char *path = knob_path(cg, controller, file, err);
+	if (!path || vz_read_file(path, value, NULL, err) < 0)
 		return -1;
 	vz_strstrip(*value);
 	return 0;

@@ -169,13 +169,8 @@ static void setup_cgroupfs(struct child_ctx *c)
 
 static int child_main(struct child_ctx *c)
 {
-	char go;
-	if (read(c->go_fd, &go, 1) != 1)
-		_exit(1);  /* the parent gave up */
-	close(c->go_fd);
-
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(c, "create the cgroup namespace");
+	/* The mounts that need no cgroup are made while the parent creates
+	 * and joins the CT's cgroups: the two run side by side. */
 	xmount(c, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	const char *root = c->ct->root;
 	xmount(c, root, root, NULL, MS_BIND | MS_REC, NULL);
@@ -194,11 +189,19 @@ static int child_main(struct child_ctx *c)
 	mkdir_in(c, "sys", 0555);
 	xmount(c, "sysfs", "sys", "sysfs",
 	       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	setup_cgroupfs(c);
 	mkdir_in(c, "dev", 0755);
 	setup_dev(c);
 	mkdir_in(c, "run", 0755);
 	xmount(c, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
+
+	/* the parent has put us into the CT's cgroups (and its network) */
+	char go;
+	if (read(c->go_fd, &go, 1) != 1)
+		_exit(1);  /* the parent gave up */
+	close(c->go_fd);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(c, "create the cgroup namespace");
+	setup_cgroupfs(c);
 
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		child_fail(c, "pivot_root into %s", root);
@@ -274,16 +277,19 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		return vz_prefix(err, "start CT %s", ct->idstr);
 	c.hostname = vz_ct_get(ct, "HOSTNAME");
 
+	vz_debug("start CT %s: config checked", ct->idstr);
 	/* leftovers of a run that ended by itself (halt inside the CT) */
 	if (vz_ct_cleanup_stopped(ct, false, err) < 0)
 		return vz_prefix(err, "start CT %s", ct->idstr);
 
+	vz_debug("start CT %s: leftovers cleaned", ct->idstr);
 	bool mounted_here = false;
 	if (!vz_ct_is_mounted(ct)) {
 		if (vz_ct_mount(ct, err) < 0)
 			return vz_prefix(err, "start CT %s", ct->idstr);
 		mounted_here = true;
 	}
+	vz_debug("start CT %s: root mounted", ct->idstr);
 	if (vz_ct_write_config_files(ct, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);
 		goto fail_umount;
@@ -294,12 +300,6 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 			      "start CT %s: %s is missing or not executable (is the OS template complete?)",
 			      ct->idstr, init);
 		goto fail_umount;
-	}
-	/* resource limits are in force before the CT's init runs */
-	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0 ||
-	    vz_ct_res_apply(ct, NULL, err) < 0) {
-		vz_prefix(err, "start CT %s", ct->idstr);
-		goto fail_cg;
 	}
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
 
@@ -334,9 +334,19 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	close(go[0]);
 	close(ep[1]);
 	vz_strv_free(c.hierarchies);
+	vz_debug("start CT %s: init cloned, pid %d", ct->idstr, (int)pid);
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
+	/* resource limits: in force before init is let go */
+	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0 ||
+	    vz_ct_res_apply(ct, NULL, err) < 0) {
+		vz_prefix(err, "start CT %s", ct->idstr);
+		close(go[1]);
+		close(ep[0]);
+		goto fail_kill;
+	}
+	vz_debug("start CT %s: cgroups ready", ct->idstr);
 	if (vz_cg_attach(&ct->cg, pid, err) < 0) {
 		close(go[1]);
 		close(ep[0]);
@@ -349,12 +359,14 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	close(go[1]);
+	vz_debug("start CT %s: init joined its cgroups, released", ct->idstr);
 	int n = read_child_error(ep[0], msg, sizeof(msg));
 	close(ep[0]);
 	if (n > 0) {
 		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr, msg);
 		goto fail_kill;
 	}
+	vz_debug("start CT %s: /sbin/init exec'd", ct->idstr);
 	rt.start = vz_proc_starttime(pid);
 	rt.caps_drop = c.caps_drop;
 	rt.procs = vz_cg_procs_files(&ct->cg);

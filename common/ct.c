@@ -244,7 +244,7 @@ int vz_ct_runtime_save(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
 		"INIT_PID=%d\nINIT_START=%llu\nCAPS_DROP=%" PRIx64 "\n"
 		"CGROUP_PROCS=\"%s\"\n",
 		(int)rt->init_pid, rt->start, rt->caps_drop, procs);
-	return vz_write_file_atomic(path, text, strlen(text), 0644, err);
+	return vz_write_file_replace(path, text, strlen(text), 0644, err);
 }
 
 void vz_ct_runtime_remove(const struct vz_ct *ct)

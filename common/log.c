@@ -12,11 +12,13 @@ static int verbosity = VZ_LOG_WARN;
 static FILE *log_file;
 static int log_file_level = VZ_LOG_INFO;
 static int progress_drawn;
+static struct timespec t0;
 
 void vz_log_init(const char *prog)
 {
 	const char *slash = strrchr(prog, '/');
 	prog_name = slash ? slash + 1 : prog;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 }
 
 const char *vz_prog(void)
@@ -71,6 +73,13 @@ void vz_log(int level, const char *fmt, ...)
 		end_progress_line();
 		va_start(ap, fmt);
 		fprintf(stderr, "%s: ", prog_name);
+		if (level >= VZ_LOG_DEBUG) {
+			/* the details come with the time since start: where it goes */
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			fprintf(stderr, "[+%.2f ms] ", (t.tv_sec - t0.tv_sec) * 1e3 +
+				(t.tv_nsec - t0.tv_nsec) / 1e6);
+		}
 		if (level == VZ_LOG_WARN)
 			fputs("warning: ", stderr);
 		vfprintf(stderr, fmt, ap);

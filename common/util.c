@@ -293,14 +293,29 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+static int write_replace(const char *path, const char *data, size_t len,
+			 mode_t mode, bool durable, struct vz_error *err);
+
 int vz_write_file_atomic(const char *path, const char *data, size_t len,
 			 mode_t mode, struct vz_error *err)
+{
+	return write_replace(path, data, len, mode, true, err);
+}
+
+int vz_write_file_replace(const char *path, const char *data, size_t len,
+			  mode_t mode, struct vz_error *err)
+{
+	return write_replace(path, data, len, mode, false, err);
+}
+
+static int write_replace(const char *path, const char *data, size_t len,
+			 mode_t mode, bool durable, struct vz_error *err)
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "create %s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (write_all(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		vz_fail_errno(err, VZ_ESYSTEM, "write %s", tmp);
 		close(fd);
 		unlink(tmp);
@@ -311,6 +326,8 @@ int vz_write_file_atomic(const char *path, const char *data, size_t len,
 		unlink(tmp);
 		return -1;
 	}
+	if (!durable)
+		return 0;
 	/* make the rename durable too */
 	_cleanup_free_ char *dir = xstrdup(path);
 	char *slash = strrchr(dir, '/');

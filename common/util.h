@@ -58,6 +58,9 @@ int vz_read_file(const char *path, char **data, size_t *len,
 /* Writes path via a temporary file in the same directory, fsync, rename. */
 int vz_write_file_atomic(const char *path, const char *data, size_t len,
 			 mode_t mode, struct vz_error *err);
+/* The same without fsync: for runtime state that a reboot voids anyway. */
+int vz_write_file_replace(const char *path, const char *data, size_t len,
+			  mode_t mode, struct vz_error *err);
 /* Writes a short string to an existing file (sysfs, cgroupfs, procfs). */
 int vz_write_string(const char *path, const char *s, struct vz_error *err);
 int vz_mkdir_p(const char *path, mode_t mode, struct vz_error *err);

@@ -479,9 +479,11 @@ int main(int argc, char **argv)
 	/* options before the command: the common ones only */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
-		if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-			vz_log_set_verbosity(vz_log_verbosity() < VZ_LOG_INFO ?
-					     VZ_LOG_INFO : vz_log_verbosity() + 1);
+		if (strspn(a + 1, "v") == strlen(a + 1) || !strcmp(a, "--verbose")) {
+			for (size_t n = a[1] == '-' ? 1 : strlen(a + 1); n; n--)
+				vz_log_set_verbosity(vz_log_verbosity() < VZ_LOG_INFO ?
+						     VZ_LOG_INFO : vz_log_verbosity() + 1);
+		}
 		else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
 			vz_log_set_verbosity(VZ_LOG_ERROR);
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -583,8 +585,14 @@ int main(int argc, char **argv)
 	if (exec_like) {
 		/* like a shell: 127 command not found, 126 not executable */
 		if (rc && (exec_status == 127 || exec_status == 126))
-			return exec_status;
-		return rc ? EXEC_OWN_ERROR : exec_status;
+			rc = exec_status;
+		else
+			rc = rc ? EXEC_OWN_ERROR : exec_status;
+		/* This process now lives in the CT's namespaces: end it without
+		 * exit handlers (LeakSanitizer's would hang in a foreign pid
+		 * namespace). */
+		fflush(NULL);
+		_exit(rc);
 	}
 	return rc;
 }

@@ -42,6 +42,11 @@ vzt_is "$(vzctl status 101)" "CTID 101 exist mounted running" "running after res
 vzt_ok "stop --fast" vzctl stop 101 --fast
 vzt_ok "stop of a stopped CT is not an error" vzctl stop 101
 
+vzt_like "$(cat "$VZT_TMP/vzctl.log")" "vzctl\[[0-9]+\]: CT 101 started" "the log file records what was done"
+vzt_like "$(vzctl -v start 101 2>&1)" "CT 101 started" "-v shows the steps"
+vzt_is "$(vzctl stop 101 --fast 2>&1)" "" "quiet by default on success"
+vzt_is "$(vzctl -q set 101 --hostname q 2>&1)" "" "-q hides warnings"
+vzt_like "$(vzctl set 101 --hostname q 2>&1)" "warning: CT 101 is not running" "without -q the warning shows"
 vzt_ok "destroy" vzctl destroy 101
 vzt_is "$(vzctl status 101)" "CTID 101 deleted unmounted down" "status after destroy"
 vzt_true "private area removed" test ! -e "$VZT_TMP/private/101"
