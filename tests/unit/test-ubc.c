@@ -323,6 +323,16 @@ static void values(void)
 	CHECK(vz_ubc_find("numproc") == VZ_UBC_NUMPROC && vz_ubc_find("x") < 0,
 	      "names");
 
+	/* OpenVZ's own configs say unlimited as LONG_MAX */
+	load(&c, "PHYSPAGES=\"0:9223372036854775807\"\n"
+		 "NUMPROC=\"9223372036854775807:9223372036854775807\"\n");
+	vz_ubc_from_conf(&c, &u, &r);
+	vz_conf_free(&c);
+	CHECK(r.n == 0 && u.p[VZ_UBC_PHYSPAGES].lim == VZ_UNLIMITED &&
+	      u.p[VZ_UBC_NUMPROC].bar == VZ_UNLIMITED && !vz_ubc_is_vswap(&u),
+	      "LONG_MAX is unlimited");
+	vz_ubc_report_free(&r);
+
 	struct vz_error err = { 0 };
 	load(&c, "NUMPROC=\"1:2\"\n");
 	CHECK(vz_ubc_check_conf(&c, &host, &err) < 0 &&
