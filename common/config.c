@@ -295,7 +295,10 @@ int vz_parse_bool(const char *s, bool *out)
 
 static int parse_ubc_value(const char *s, uint64_t unit, uint64_t *v)
 {
-	if (strcmp(s, "unlimited") == 0) {
+	/* OpenVZ wrote unlimited as LONG_MAX (in any unit): configs made by
+	 * its tools carry it */
+	if (strcmp(s, "unlimited") == 0 ||
+	    strcmp(s, "9223372036854775807") == 0) {
 		*v = VZ_UNLIMITED;
 		return 0;
 	}
