@@ -260,6 +260,32 @@ static void cascade(void)
 	vz_ubc_report_free(&r);
 }
 
+/* A classic config as OpenVZ shipped it (vps.basic) passes, with the
+ * VSwap recommendation only. */
+static void classic(void)
+{
+	struct vz_ubc u;
+	struct vz_ubc_report r = { 0 };
+	check_text("NUMPROC=\"240:240\"\nAVNUMPROC=\"120:120\"\n"
+		   "NUMTCPSOCK=\"360:360\"\nNUMOTHERSOCK=\"360:360\"\n"
+		   "VMGUARPAGES=\"33792:9223372036854775807\"\n"
+		   "KMEMSIZE=\"14372700:14790164\"\nTCPSNDBUF=\"1720320:2703360\"\n"
+		   "TCPRCVBUF=\"1720320:2703360\"\nOTHERSOCKBUF=\"1126080:2097152\"\n"
+		   "DGRAMRCVBUF=\"262144:262144\"\n"
+		   "OOMGUARPAGES=\"26112:9223372036854775807\"\n"
+		   "PRIVVMPAGES=\"65536:69632\"\nLOCKEDPAGES=\"256:256\"\n"
+		   "SHMPAGES=\"21504:21504\"\nPHYSPAGES=\"0:9223372036854775807\"\n"
+		   "NUMFILE=\"9312:9312\"\nNUMFLOCK=\"188:206\"\nNUMPTY=\"16:16\"\n"
+		   "NUMSIGINFO=\"256:256\"\nDCACHESIZE=\"3409920:3624960\"\n"
+		   "NUMIPTENT=\"128:128\"\n", &u, &r);
+	CHECK(r.errors == 0 && r.warnings == 0 && r.recs == 1,
+	      "OpenVZ's vps.basic passes (%d errors, %d warnings)", r.errors,
+	      r.warnings);
+	if (r.errors || r.warnings)
+		vz_ubc_report_print(&r, stdout, "#   ");
+	vz_ubc_report_free(&r);
+}
+
 static bool no(const struct vz_ubc_issue *is, void *ctx)
 {
 	(void)is;
@@ -438,6 +464,7 @@ int main(void)
 {
 	rules();
 	cascade();
+	classic();
 	interactive();
 	values();
 	hostcheck();
