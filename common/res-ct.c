@@ -72,14 +72,15 @@ int vz_ct_ubc(const struct vz_ct *ct, struct vz_res_counter **rows, size_t *n,
 	return ret;
 }
 
-bool vz_ct_res_held(const struct vz_ct *ct, uint64_t *bytes)
+bool vz_ct_res_held(const struct vz_ct *ct, uint64_t *ram, uint64_t *swap)
 {
 	struct vz_res_counter *rows;
 	size_t n;
 	struct vz_error err = { 0 };
 	if (vz_ct_ubc(ct, &rows, &n, &err) < 0)
 		return false;
-	*bytes = rows[VZ_UBC_PHYSPAGES].held * VZ_UBC_PAGE;
+	*ram = rows[VZ_UBC_PHYSPAGES].held * VZ_UBC_PAGE;
+	*swap = rows[VZ_UBC_SWAPPAGES].held * VZ_UBC_PAGE;
 	free(rows);
 	return true;
 }

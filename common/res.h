@@ -154,8 +154,8 @@ int vz_ct_res_apply(const struct vz_ct *ct, char ***unenforced,
 /* The beancounter table of a running CT (VZ_ESTATE if not running). */
 int vz_ct_ubc(const struct vz_ct *ct, struct vz_res_counter **rows,
 	      size_t *n, struct vz_error *err);
-/* Memory in use by a running CT, for beancounter-check --host. */
-bool vz_ct_res_held(const struct vz_ct *ct, uint64_t *bytes);
+/* RAM and swap in use by a running CT, for beancounter-check --host. */
+bool vz_ct_res_held(const struct vz_ct *ct, uint64_t *ram, uint64_t *swap);
 /* vzlist fields "physpages", "physpages.m|.b|.l|.f" for every UBC name:
  * held, maxheld, barrier, limit, failcnt (pages for *pages).  NULL when
  * unknown (held of a stopped CT). */

@@ -771,11 +771,12 @@ static void host_one(struct vz_host_report *hr, const struct vz_conf *c,
 		    "CT %s: CPUS (%u) is more than this host's %u CPUs",
 		    ctid, ct->cpus, hr->host.cpus);
 	if (held)
-		ct->held_known = held(ctid, &ct->held, ctx);
+		ct->held_known = held(ctid, &ct->held, &ct->held_swap, ctx);
 
 	hr->sum_ram = s_add(hr->sum_ram, ct->ram);
 	hr->sum_commit = s_add(hr->sum_commit, ct->commit);
 	hr->sum_held = s_add(hr->sum_held, ct->held);
+	hr->sum_held_swap = s_add(hr->sum_held_swap, ct->held_swap);
 	hr->sum_cpuunits += ct->cpuunits;
 	hr->sum_cpulimit += ct->cpulimit;
 }

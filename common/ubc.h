@@ -176,7 +176,8 @@ struct vz_host_ct {
 	bool vswap;
 	uint64_t ram, swap;     /* bytes; VZ_UNLIMITED if none */
 	uint64_t commit;        /* RAM + swap, or privvmpages for old configs */
-	uint64_t held;          /* memory in use now (0 when not running) */
+	uint64_t held;          /* RAM in use now (0 when not running) */
+	uint64_t held_swap;     /* swap in use now */
 	bool held_known;
 	unsigned cpuunits;
 	unsigned cpulimit;      /* % of one CPU that binds (0: none) */
@@ -188,14 +189,16 @@ struct vz_host_report {
 	struct vz_host_info host;
 	struct vz_host_ct *ct;
 	size_t n;
-	uint64_t sum_ram, sum_commit, sum_held;   /* VZ_UNLIMITED if any is */
+	uint64_t sum_ram, sum_commit;   /* VZ_UNLIMITED if any is */
+	uint64_t sum_held, sum_held_swap;
 	uint64_t sum_cpuunits, sum_cpulimit;
 	struct vz_ubc_report issues;  /* host-wide and per-CT ("CT 101: ...") */
 };
 
-/* Reads the memory in use by a running CT (bytes); returns false when it
- * is not running or the counter is unavailable. */
-typedef bool (*vz_ubc_held_fn)(const char *ctid, uint64_t *bytes, void *ctx);
+/* Reads the RAM and swap in use by a running CT (bytes); returns false
+ * when it is not running or the counters are unavailable. */
+typedef bool (*vz_ubc_held_fn)(const char *ctid, uint64_t *ram,
+			       uint64_t *swap, void *ctx);
 
 /* Checks every CTID.conf in confdir/conf against host.  vz.conf in
  * confdir gives defaults.  held may be NULL. */

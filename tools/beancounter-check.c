@@ -202,7 +202,8 @@ static double pct(uint64_t a, uint64_t b)
 }
 
 /* Memory in use by a running CT, from its cgroup. */
-static bool held_cb(const char *ctid, uint64_t *bytes, void *ctx)
+static bool held_cb(const char *ctid, uint64_t *ram, uint64_t *swap,
+		    void *ctx)
 {
 	(void)ctx;
 	unsigned id;
@@ -210,7 +211,7 @@ static bool held_cb(const char *ctid, uint64_t *bytes, void *ctx)
 	struct vz_error err = { 0 };
 	if (vz_ctid_parse(ctid, &id, NULL) < 0 || vz_ct_load(&ct, id, &err) < 0)
 		return false;
-	bool ok = vz_ct_res_held(&ct, bytes);
+	bool ok = vz_ct_res_held(&ct, ram, swap);
 	vz_ct_free(&ct);
 	return ok;
 }
@@ -255,6 +256,11 @@ static int check_host(void)
 				vz_json_uint(&j, ct->held);
 			else
 				vz_json_null(&j);
+			vz_json_key(&j, "held_swap");
+			if (ct->held_known)
+				vz_json_uint(&j, ct->held_swap);
+			else
+				vz_json_null(&j);
 			vz_json_kv_uint(&j, "cpuunits", ct->cpuunits);
 			vz_json_kv_uint(&j, "cpulimit", ct->cpulimit);
 			vz_json_kv_uint(&j, "cpus", ct->cpus);
@@ -272,6 +278,7 @@ static int check_host(void)
 		json_size(&j, "ram", r.sum_ram);
 		json_size(&j, "commit", r.sum_commit);
 		vz_json_kv_uint(&j, "held", r.sum_held);
+		vz_json_kv_uint(&j, "held_swap", r.sum_held_swap);
 		vz_json_kv_uint(&j, "cpuunits", r.sum_cpuunits);
 		vz_json_kv_uint(&j, "cpulimit", r.sum_cpulimit);
 		vz_json_end_object(&j);
@@ -289,6 +296,8 @@ static int check_host(void)
 			vz_json_double(&j, pct(r.sum_commit, rs));
 		vz_json_key(&j, "utilisation");
 		vz_json_double(&j, pct(r.sum_held, host.ram));
+		vz_json_key(&j, "ramswap_utilisation");
+		vz_json_double(&j, pct(r.sum_held + r.sum_held_swap, rs));
 		vz_json_key(&j, "cpulimit_commitment");
 		vz_json_double(&j, pct(r.sum_cpulimit, 100ULL * host.cpus));
 		vz_json_end_object(&j);
@@ -323,20 +332,23 @@ static int check_host(void)
 		       host.cpus);
 		cell(c, sizeof(c), r.sum_ram);
 		if (r.sum_ram == VZ_UNLIMITED)
-			printf("RAM commitment:      unlimited\n");
+			printf("RAM commitment:       unlimited\n");
 		else
-			printf("RAM commitment:      %s of %s (%.1f%%)\n", c, a,
+			printf("RAM commitment:       %s of %s (%.1f%%)\n", c, a,
 			       pct(r.sum_ram, host.ram));
 		cell(c, sizeof(c), r.sum_commit);
 		if (r.sum_commit == VZ_UNLIMITED)
-			printf("RAM+swap commitment: unlimited\n");
+			printf("RAM+swap commitment:  unlimited\n");
 		else
-			printf("RAM+swap commitment: %s of %s (%.1f%%)\n", c, b,
+			printf("RAM+swap commitment:  %s of %s (%.1f%%)\n", c, b,
 			       pct(r.sum_commit, rs));
 		cell(c, sizeof(c), r.sum_held);
-		printf("Utilisation (held):  %s of %s (%.1f%%)\n", c, a,
+		printf("RAM utilisation:      %s of %s (%.1f%%)\n", c, a,
 		       pct(r.sum_held, host.ram));
-		printf("CPU units:           %" PRIu64 " in all; CPU limits add up to %" PRIu64 "%% of %u%%\n",
+		cell(c, sizeof(c), r.sum_held + r.sum_held_swap);
+		printf("RAM+swap utilisation: %s of %s (%.1f%%)\n", c, b,
+		       pct(r.sum_held + r.sum_held_swap, rs));
+		printf("CPU units:            %" PRIu64 " in all; CPU limits add up to %" PRIu64 "%% of %u%%\n",
 		       r.sum_cpuunits, r.sum_cpulimit, 100 * host.cpus);
 		vz_ubc_report_print(&r.issues, stdout, NULL);
 	}

@@ -377,12 +377,13 @@ static void write_file(const char *path, const char *text)
 		printf("# %s\n", err.msg);
 }
 
-static bool held(const char *ctid, uint64_t *bytes, void *ctx)
+static bool held(const char *ctid, uint64_t *ram, uint64_t *swap, void *ctx)
 {
 	(void)ctx;
 	if (strcmp(ctid, "101"))
 		return false;
-	*bytes = 100 << 20;
+	*ram = 100 << 20;
+	*swap = 10 << 20;
 	return true;
 }
 
@@ -412,7 +413,8 @@ static void hostcheck(void)
 	CHECK(r.sum_ram == 3ULL << 30, "RAM sum 1G + 2G");
 	CHECK(r.sum_commit == (3ULL << 30) + (1536ULL << 20),
 	      "RAM + swap sum");
-	CHECK(r.sum_held == 100 << 20 && r.ct[0].held_known &&
+	CHECK(r.sum_held == 100 << 20 && r.sum_held_swap == 10 << 20 &&
+	      r.ct[0].held_known &&
 	      !r.ct[1].held_known, "held from the running CT");
 	CHECK(r.sum_cpuunits == 3500, "CPUUNITS 3000 + default 500 from vz.conf");
 	CHECK(r.sum_cpulimit == 250, "CPU limit 50%% + 2 CPUs (200%%)");

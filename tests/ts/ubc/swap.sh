@@ -34,6 +34,8 @@ for i in $(seq 50); do
 done
 vzt_true "swap use shows in the table (swappages held $held pages)" test "${held:-0}" -gt $((60 << 20 >> 12))
 vzt_like "$(vzctl ubc 101)" "swappages +[0-9]+" "text table has swappages"
+hs=$(beancounter-check --host -j | jq '.containers[] | select(.ctid=="101") | .held_swap')
+vzt_true "beancounter-check --host counts the swap in use ($hs)" test "${hs:-0}" -gt $((30 << 20))
 vzctl exec 101 dd if=/dev/zero of=/dev/null bs=250M count=1 >/dev/null 2>&1; rc=$?
 vzt_is "$rc" 137 "beyond RAM + swap: killed"
 vzt_done
