@@ -53,6 +53,7 @@ vzt_true "not saved" sh -c "! grep -q '^NUMPROC=' '$conf'"
 vzt_ok "--force applies it" vzctl set 101 --numproc 10:20 --force --save
 vzt_is "$(cg_read 101 pids pids.max)" 20 "limit in force"
 vzctl stop 101 --fast >/dev/null
+vzt_fail 5 "not running" "no beancounters for a stopped CT" vzctl ubc 101
 vzt_fail 3 "NUMPROC barrier" "start refuses it" vzctl start 101
 vzt_ok "start --force" vzctl start 101 --force
 vzt_ok "repair with beancounter-check -r" beancounter-check -r -q "$conf"
