@@ -9,13 +9,27 @@ vzt_need_prog mkswap swapon swapoff
 if ! cg_v2 && [ ! -f /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
 	vzt_skip_all "kernel without swap accounting (no memory.memsw.*; boot with swapaccount=1)"
 fi
+# a swap file; where the tree cannot hold one (tmpfs), a zram device
 sw=$VZT_TMP/swapfile
-dd if=/dev/zero of="$sw" bs=1M count=256 status=none && chmod 600 "$sw" &&
-	mkswap "$sw" >/dev/null 2>&1 || vzt_skip_all "cannot make a swap file in $VZT_TMP"
-if ! err=$(swapon "$sw" 2>&1); then
-	vzt_skip_all "swapon not permitted here: $err"
+why=
+if dd if=/dev/zero of="$sw" bs=1M count=256 status=none && chmod 600 "$sw" &&
+	mkswap "$sw" >/dev/null 2>&1 && why=$(swapon "$sw" 2>&1); then
+	vzt_on_exit "swapoff '$sw'"
+else
+	why="swap file: ${why:-cannot make one in $VZT_TMP}"
+	rm -f "$sw"
+	sw=
+	if command -v zramctl >/dev/null && modprobe zram 2>/dev/null &&
+		sw=$(zramctl --find --size 256M 2>/dev/null) && [ -n "$sw" ]; then
+		vzt_on_exit "zramctl --reset '$sw'"
+		if ! mkswap "$sw" >/dev/null 2>&1 || ! err=$(swapon "$sw" 2>&1); then
+			vzt_skip_all "swapon not permitted here: $why; zram: ${err:-mkswap failed}"
+		fi
+		vzt_on_exit "swapoff '$sw'"
+	else
+		vzt_skip_all "swapon not permitted here ($why) and no zram device (zram module, zramctl)"
+	fi
 fi
-vzt_on_exit "swapoff '$sw'"
 vzt_ct_up 101 || { vzt_failmsg "CT starts"; exit 1; }
 vzt_ok "RAM 64M, swap 128M" vzctl set 101 --ram 64M --swap 128M --save
 if cg_v2; then
