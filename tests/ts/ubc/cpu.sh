@@ -40,8 +40,10 @@ wall=$(( (t1 - t0) / 1000 ))
 a=$((a1 - a0)); b=$((b1 - b0))
 ratio=$(( a * 100 / (b > 0 ? b : 1) ))
 vzt_true "3000:1000 split about 3:1 (got $ratio/100; $a us vs $b us)" test "$ratio" -ge 220 -a "$ratio" -le 400
+# unconfined they would take both CPUs (~200%); the margin is for
+# emulated guests, whose CPU clock and wall clock drift apart
 vzt_true "both together use one CPU at most ($(( (a + b) / 1000 )) ms in $((wall / 1000)) ms)" \
-	test $(( a + b )) -le $(( wall * 105 / 100 ))
+	test $(( a + b )) -le $(( wall * 125 / 100 ))
 vzt_fail 8 "cpuset.cpus.*old value stays" "CPUMASK 1000 refused by the kernel" vzctl set 101 --cpumask 1000
 vzt_is "$(cg_read 101 cpuset cpuset.cpus)" 0 "old mask still in force"
 vzt_done
