@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "net.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -267,6 +268,10 @@ int vz_ct_cleanup_stopped(struct vz_ct *ct, bool umount, struct vz_error *err)
 		return 0;  /* it runs: nothing to clean */
 	}
 	vz_ct_runtime_remove(ct);
+	/* veths die with the CT's netns; proxy entries must be removed */
+	struct vz_error ne = { 0 };
+	if (vz_ct_net_stop(ct, &ne) < 0)
+		vz_warn("CT %s: %s", ct->idstr, ne.msg);
 	if (vz_cg_destroy(&ct->cg, err) < 0)
 		return -1;
 	if (umount && vz_ct_is_mounted(ct))
@@ -323,33 +328,8 @@ int vz_ct_write_file(const struct vz_ct *ct, const char *path,
 	return 0;
 }
 
-char *vz_resolv_conf(const struct vz_ct *ct)
-{
-	const char *ns = vz_ct_get(ct, "NAMESERVER");
-	const char *sd = vz_ct_get(ct, "SEARCHDOMAIN");
-	if ((!ns || !*ns) && (!sd || !*sd))
-		return NULL;
-	_cleanup_strv_ char **servers = vz_strv_split(ns ? ns : "", " \t");
-	_cleanup_free_ char *search = sd && *sd ? xasprintf("search %s\n", sd) : xstrdup("");
-	char *out = xasprintf("# written by vzctl from NAMESERVER and SEARCHDOMAIN\n%s", search);
-	for (size_t i = 0; servers[i]; i++) {
-		char *n = xasprintf("%snameserver %s\n", out, servers[i]);
-		free(out);
-		out = n;
-	}
-	return out;
-}
-
 int vz_ct_write_config_files(const struct vz_ct *ct, struct vz_error *err)
 {
-	const char *hn = vz_ct_get(ct, "HOSTNAME");
-	if (hn && *hn) {
-		_cleanup_free_ char *line = xasprintf("%s\n", hn);
-		if (vz_ct_write_file(ct, "/etc/hostname", line, err) < 0)
-			return -1;
-	}
-	_cleanup_free_ char *resolv = vz_resolv_conf(ct);
-	if (resolv && vz_ct_write_file(ct, "/etc/resolv.conf", resolv, err) < 0)
-		return -1;
-	return 0;
+	/* hostname, hosts, resolv.conf and the distro's files: net room */
+	return vz_ct_net_files(ct, err);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "net.h"
 #include "res.h"
 #include "error.h"
 #include "log.h"
@@ -352,6 +353,12 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		close(ep[0]);
 		goto fail_kill;
 	}
+	/* network plugged in before the CT's init may run (net room) */
+	if (vz_ct_net_start(ct, pid, err) < 0) {
+		close(go[1]);
+		close(ep[0]);
+		goto fail_kill;
+	}
 	if (write(go[1], "g", 1) != 1) {
 		vz_fail_errno(err, VZ_ESYSTEM, "start CT %s: release init", ct->idstr);
 		close(go[1]);
@@ -395,6 +402,10 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 fail_kill:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	{
+		struct vz_error e2 = { 0 };
+		vz_ct_net_stop(ct, &e2);
+	}
 fail_cg: {
 	struct vz_error e2 = { 0 };
 	vz_cg_destroy(&ct->cg, &e2);

@@ -126,9 +126,8 @@ int vz_ct_run_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 int vz_ct_write_file(const struct vz_ct *ct, const char *path,
 		     const char *content, struct vz_error *err);
 
-/* resolv.conf text from NAMESERVER/SEARCHDOMAIN, NULL if neither set. */
-char *vz_resolv_conf(const struct vz_ct *ct);
-/* Writes /etc/hostname and /etc/resolv.conf from the config. */
+/* Writes /etc/hostname, /etc/hosts, /etc/resolv.conf and the distro's
+ * network files from the config (net room: vz_ct_net_files). */
 int vz_ct_write_config_files(const struct vz_ct *ct, struct vz_error *err);
 
 /* Capabilities and devices (ct-caps.c). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "net.h"
 #include "ctid.h"
 #include "error.h"
 #include "log.h"
@@ -182,7 +183,10 @@ static char **set_ns, **set_sd, **set_caps, **set_devs;
 static char **set_res;  /* "KEY=value" of the resource options */
 static int set_save, set_force;
 
-enum { OPT_NS = 1000, OPT_SD, OPT_CAP, OPT_DEV };
+static struct vz_net_set set_net;
+
+enum { OPT_NS = 1000, OPT_SD, OPT_CAP, OPT_DEV, OPT_IPADD, OPT_IPDEL,
+       OPT_NIFADD, OPT_NIFDEL };
 
 static struct poptOption set_popt[] = {
 	{ "hostname", '\0', POPT_ARG_STRING, &set_hostname, 0, "hostname", "NAME" },
@@ -190,6 +194,21 @@ static struct poptOption set_popt[] = {
 	  "DNS server (repeat for several)", "ADDR" },
 	{ "searchdomain", '\0', POPT_ARG_STRING, NULL, OPT_SD,
 	  "DNS search domain (repeat for several)", "DOMAIN" },
+	{ "ipadd", '\0', POPT_ARG_STRING, NULL, OPT_IPADD,
+	  "add a routed IP address (repeat)", "ADDR[/PREFIX]" },
+	{ "ipdel", '\0', POPT_ARG_STRING, NULL, OPT_IPDEL,
+	  "remove a routed IP address (repeat; all: every one)", "ADDR|all" },
+	{ "netif_add", '\0', POPT_ARG_STRING, NULL, OPT_NIFADD,
+	  "add a veth: IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]", "SPEC" },
+	{ "netif_del", '\0', POPT_ARG_STRING, NULL, OPT_NIFDEL,
+	  "remove a veth interface (all: every one)", "IFNAME|all" },
+	{ "ifname", '\0', POPT_ARG_STRING, &set_net.ifname, 0,
+	  "the veth that the next four options change", "IFNAME" },
+	{ "mac", '\0', POPT_ARG_STRING, &set_net.mac, 0, "MAC inside", "MAC" },
+	{ "host_ifname", '\0', POPT_ARG_STRING, &set_net.host_ifname, 0,
+	  "host-side interface name", "NAME" },
+	{ "host_mac", '\0', POPT_ARG_STRING, &set_net.host_mac, 0, "host-side MAC", "MAC" },
+	{ "bridge", '\0', POPT_ARG_STRING, &set_net.bridge, 0, "bridge to join", "BRIDGE" },
 	{ "onboot", '\0', POPT_ARG_STRING, &set_onboot, 0,
 	  "start when the host boots", "yes|no" },
 	{ "capability", '\0', POPT_ARG_STRING, NULL, OPT_CAP,
@@ -213,6 +232,10 @@ static int set_opt(int val, const char *arg)
 	case OPT_SD: set_sd = vz_strv_push(set_sd, arg); return 1;
 	case OPT_CAP: set_caps = vz_strv_push(set_caps, arg); return 1;
 	case OPT_DEV: set_devs = vz_strv_push(set_devs, arg); return 1;
+	case OPT_IPADD: set_net.ipadd = vz_strv_push(set_net.ipadd, arg); return 1;
+	case OPT_IPDEL: set_net.ipdel = vz_strv_push(set_net.ipdel, arg); return 1;
+	case OPT_NIFADD: set_net.netif_add = vz_strv_push(set_net.netif_add, arg); return 1;
+	case OPT_NIFDEL: set_net.netif_del = vz_strv_push(set_net.netif_del, arg); return 1;
 	}
 	const char *key = vz_res_opt_key(val);
 	if (key) {
@@ -266,14 +289,20 @@ static int cmd_set(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 	if (!ct->exists)
 		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
 	bool any = set_hostname || set_onboot || set_description || set_ns ||
-		   set_sd || set_caps || set_devs || set_res;
+		   set_sd || set_caps || set_devs || vz_net_set_any(&set_net) ||
+		   set_res;
 	if (!any)
 		return vz_fail(err, VZ_EUSAGE, "set: nothing to set (see vzctl set --help)");
 	if (set_hostname && (set_param(ct, "HOSTNAME", set_hostname, err) < 0))
 		return -1;
-	if (set_hostname && (strlen(set_hostname) > 64 || !*set_hostname ||
-			     strpbrk(set_hostname, " \t/")))
-		return vz_fail(err, VZ_EUSAGE, "invalid hostname '%s'", set_hostname);
+	if (set_hostname && vz_hostname_check(set_hostname, err) < 0)
+		return -1;
+	for (size_t i = 0; set_ns && set_ns[i]; i++)
+		if (vz_nameserver_check(set_ns[i], err) < 0)
+			return -1;
+	for (size_t i = 0; set_sd && set_sd[i]; i++)
+		if (vz_searchdomain_check(set_sd[i], err) < 0)
+			return -1;
 	if (set_onboot) {
 		bool b;
 		if (vz_parse_bool(set_onboot, &b) < 0)
@@ -327,13 +356,16 @@ static int cmd_set(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 					vz_warn("CT %s: not enforced: %s", ct->idstr, unenf[i]);
 			}
 	}
+	/* network (net room): checks all, applies live, updates ct->conf */
+	if (vz_ct_net_set(ct, &set_net, running, err) < 0)
+		return -1;
 	if (running) {
 		if (set_hostname) {
 			int st = vz_ct_run_inside(ct, sethostname_inside, set_hostname, err);
 			if (st != 0)
 				return st < 0 ? -1 : vz_fail(err, VZ_ESYSTEM, "set hostname inside CT %s", ct->idstr);
 		}
-		if ((set_hostname || set_ns || set_sd) &&
+		if ((set_hostname || set_ns || set_sd || set_net.ipadd || set_net.ipdel) &&
 		    vz_ct_write_config_files(ct, err) < 0)
 			return -1;
 		if (set_devs && vz_devices_apply(ct, err) < 0)

@@ -1,0 +1,41 @@
+/* The ploop server: one process per mounted disk (or snapshot view) that
+ * exports the flat virtual disk as one FUSE file, speaking the /dev/fuse
+ * protocol directly, and answers live operations on a control socket.
+ *
+ * Control protocol (ploop-ctl.c is the client): the client sends one line
+ * "COMMAND ARGS\n"; the server answers "OK TEXT\n" or "ERR CODE TEXT\n",
+ * "OK DATA N\n" being followed by N bytes.  Commands: status, sync, stop,
+ * snapshot PATH, merge LEVEL, grow BYTES, track-start, track-get,
+ * track-stop, compact.
+ */
+#ifndef VZ_PLOOP_SERVER_H
+#define VZ_PLOOP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vz_error;
+
+struct ploop_server_param {
+	char **deltas;          /* image paths, base first, NULL-terminated */
+	bool readonly;
+	const char *fuse_file;  /* mount point (a regular file) */
+	const char *desc;       /* shown as the FUSE mount's source */
+	int threads;
+	int ready_fd;           /* gets "OK\n" or "ERR code message\n" */
+};
+
+/* Runs the server until it is stopped or its mount goes away; returns the
+ * process exit status.  Call in a fresh child process. */
+int ploop_server_run(const struct ploop_server_param *p);
+
+/* Client side (ploop-ctl.c). */
+char *ploop_ctl_address(const char *fuse_file, size_t *len);
+/* Sends cmd and reads the answer.  A server that is not running fails
+ * with VZ_ESTATE and errnum ECONNREFUSED.  *text gets the answer after
+ * "OK ", *data the payload if any (caller frees both; either may be NULL). */
+int ploop_ctl_call(const char *fuse_file, const char *cmd, char **text,
+		   void **data, size_t *len, struct vz_error *err);
+bool ploop_ctl_alive(const char *fuse_file);
+
+#endif

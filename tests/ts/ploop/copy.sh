@@ -1,0 +1,55 @@
+#!/bin/bash
+# ploop copy: a busy disk sent live in rounds (write tracker), the stop
+# command run before the frozen final pass; the received image equals the
+# source as it was at the stop command, clean (no dirty flag), with a
+# DiskDescriptor.xml.  Offline copy equals the source byte for byte.
+. "$VZ_SRC/tests/lib.sh"
+vzt_init
+. "$VZ_SRC/tests/ts/ploop/lib-ploop"
+
+cd "$VZT_TMP" || exit 1
+mkdir -p src dst dst2 mnt mnt2
+vzt_ok "init" ploop init -s 1G -t ext4 src/root.hds || exit 1
+D=$VZT_TMP/src/DiskDescriptor.xml
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+head -c 40M /dev/urandom > mnt/a; A=$(md5sum < mnt/a)
+# a writer that keeps changing the disk until the stop command pauses it
+( i=0; while :; do i=$((i + 1)); echo "$i" >> mnt/log;
+  dd if=/dev/urandom of=mnt/churn bs=64k count=8 seek=$((i % 64 * 8)) conv=notrunc status=none; sync mnt/log; done ) &
+w=$!
+sleep 0.5
+ploop -v copy -s $D -F "kill -STOP $w" 2> copy.err | ploop copy -d "$VZT_TMP/dst/root.hds"
+vzt_is "${PIPESTATUS[*]}" "0 0" "live copy through a pipe"
+vzt_diag "$(grep -E 'pass|frozen' copy.err)"
+vzt_like "$(cat copy.err)" "copy: [0-9]+ passes" "sender reports its passes"
+vzt_is "$(ps -o state= -p $w)" T "stop command ran (writer stopped)"
+# the source now stands still: its state is the state at the stop command
+L=$(md5sum < mnt/log); C=$(md5sum < mnt/churn); n=$(wc -l < mnt/log)
+vzt_true "destination has a descriptor" [ -f dst/DiskDescriptor.xml ]
+vzt_like "$(ploop check dst/root.hds)" clean "received image clean (dirty flag cleared)"
+vzt_ok "qemu-img check on the received image" qemu-img check -f parallels dst/root.hds
+ploop mount -m "$VZT_TMP/mnt2" dst >/dev/null
+vzt_is "$(md5sum < mnt2/a)" "$A" "static file equal"
+vzt_is "$(md5sum < mnt2/log)" "$L" "writer's log equal to the source at stop ($n lines)"
+vzt_is "$(md5sum < mnt2/churn)" "$C" "churned file equal to the source at stop"
+ploop umount dst
+dev=$(ploop mount dst); vzt_ok "e2fsck -fn on the received disk" e2fsck -fn "$dev"; ploop umount dst
+kill -9 $w; wait $w 2>/dev/null
+
+# offline: byte for byte
+ploop umount $D
+ploop copy -s $D | ploop copy -d "$VZT_TMP/dst2/root.hds"
+vzt_is "${PIPESTATUS[*]}" "0 0" "offline copy"
+vzt_ok "qemu-img compare: copy equals source" qemu-img compare -f parallels -F parallels src/root.hds dst2/root.hds
+vzt_is "$(md5sum < dst2/root.hds)" "$(md5sum < src/root.hds)" "image files identical"
+
+# bad input
+vzt_fail 10 "not a ploop copy stream" "garbage stream refused" sh -c "echo garbage-garbage-garbage | ploop copy -d $VZT_TMP/bad.hds"
+vzt_true "nothing left from the bad stream" [ ! -e bad.hds ]
+vzt_fail 10 "ended" "truncated stream refused" sh -c "ploop copy -s $D | head -c 100000 | ploop copy -d $VZT_TMP/bad.hds"
+vzt_true "nothing left from the truncated stream" [ ! -e bad.hds ]
+vzt_fail 9 "exists" "receive does not overwrite" sh -c "ploop copy -s $D | ploop copy -d $VZT_TMP/dst2/root.hds"
+ploop snapshot $D >/dev/null
+vzt_fail 5 "without snapshots" "disk with snapshots refused" sh -c "ploop copy -s $D > /dev/null"
+vzt_is "$(ploop_leaks)" "" "no leaks"
+vzt_done
