@@ -295,7 +295,10 @@ int vz_parse_bool(const char *s, bool *out)
 
 static int parse_ubc_value(const char *s, uint64_t unit, uint64_t *v)
 {
-	if (strcmp(s, "unlimited") == 0) {
+	/* OpenVZ wrote unlimited as LONG_MAX (in any unit): configs made by
+	 * its tools carry it */
+	if (strcmp(s, "unlimited") == 0 ||
+	    strcmp(s, "9223372036854775807") == 0) {
 		*v = VZ_UNLIMITED;
 		return 0;
 	}
@@ -359,6 +362,8 @@ static const struct vz_param params[] = {
 	P_UBC("LOCKEDPAGES", PAGE, "locked memory, pages"),
 	P_STR("LOGFILE", "log file"),
 	P_INT("LOG_LEVEL", 0, 10, "log file verbosity"),
+	P_STR("LXCFS", "lxcfs /proc files in containers: auto, yes or no"),
+	P_PATH("LXCFS_DIR", "where lxcfs is mounted (vz-lxcfs start)"),
 	P_STR("NAME", "container name"),
 	P_LIST("NAMESERVER", "DNS servers for resolv.conf"),
 	P_LIST("NEIGHBOUR_DEVS", "host devices for proxy ARP/NDP (detect, all, or names)"),

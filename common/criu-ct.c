@@ -644,8 +644,9 @@ static int resume_body(struct vz_ct *ct, const struct vz_resume_opts *o,
 	uint64_t caps_drop;
 	if (vz_caps_drop_mask(ct, &caps_drop, err) < 0)
 		goto fail;
-	/* The same cgroups, with the same settings, as vzctl start makes. */
-	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0)
+	/* The same cgroups, with the same settings and limits, as vzctl
+	 * start makes. */
+	if (vz_ct_cgroups_prepare(ct, err) < 0)
 		goto fail_cg;
 	freezer = freezer_dir(ct);
 	cg_roots = vz_criu_cgroup_roots(ct->cg.rel, ct->cg.unified);

@@ -26,6 +26,7 @@
 #include "criu.h"
 #include "ct.h"
 #include "net.h"
+#include "res.h"
 #include "error.h"
 #include "log.h"
 #include "ns.h"
@@ -249,6 +250,14 @@ static int child_main(struct child_ctx *c)
 
 /* ---- in vzctl ---- */
 
+int vz_ct_cgroups_prepare(struct vz_ct *ct, struct vz_error *err)
+{
+	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0 ||
+	    vz_ct_res_apply(ct, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int read_child_error(int fd, char *msg, size_t len)
 {
 	size_t n = 0;
@@ -353,7 +362,8 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
-	if (vz_cg_create(&ct->cg, err) < 0 || vz_devices_apply(ct, err) < 0) {
+	/* resource limits: in force before init is let go */
+	if (vz_ct_cgroups_prepare(ct, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);
 		close(go[1]);
 		close(ep[0]);
@@ -418,6 +428,12 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	vz_ct_runtime_free(&rt);
+	{
+		/* the CT's own limits in free/top/uptime: not fatal */
+		struct vz_error e2 = { 0 };
+		if (vz_ct_lxcfs_attach(ct, &e2) < 0)
+			vz_warn("CT %s: %s", ct->idstr, e2.msg);
+	}
 	vz_info("CT %s started (init pid %d)", ct->idstr, (int)pid);
 	return 0;
 

@@ -95,6 +95,9 @@ int vz_ct_umount(struct vz_ct *ct, struct vz_error *err);
 int vz_ct_cleanup_stopped(struct vz_ct *ct, bool umount, struct vz_error *err);
 
 int vz_ct_start(struct vz_ct *ct, struct vz_error *err);
+/* The CT's cgroups with its device list and resource limits, as start
+ * and resume both need them before any of its processes runs. */
+int vz_ct_cgroups_prepare(struct vz_ct *ct, struct vz_error *err);
 struct vz_stop_opts {
 	bool fast;        /* kill at once, no graceful halt */
 	int timeout;      /* seconds for the graceful part; <0: STOP_TIMEOUT */

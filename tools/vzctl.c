@@ -14,7 +14,10 @@
 #include "ctid.h"
 #include "error.h"
 #include "log.h"
+#include "json.h"
 #include "opts.h"
+#include "res.h"
+#include "res-opts.h"
 #include "util.h"
 
 /* Own failures of exec/enter/runscript: the command's status is the exit
@@ -70,12 +73,17 @@ static int cmd_create(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 }
 
 /* ---- start / stop / restart ---- */
+static int start_force;
 static struct poptOption start_popt[] = {
+	{ "force", '\0', POPT_ARG_NONE, &start_force, 0,
+	  "start even if the resource config fails beancounter-check", NULL },
 	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
 };
 
 static int cmd_start(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 {
+	if (ct->exists && !start_force && vz_ct_res_validate(ct, err) < 0)
+		return vz_prefix(err, "start");
 	return vz_ct_start(ct, err);
 }
 
@@ -106,6 +114,8 @@ static int cmd_restart(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 {
 	if (check_timeout(err) < 0)
 		return -1;
+	if (ct->exists && vz_ct_res_validate(ct, err) < 0)
+		return vz_prefix(err, "restart");
 	if (vz_ct_stop(ct, &stop_o, err) < 0)
 		return -1;
 	return vz_ct_start(ct, err);
@@ -213,6 +223,7 @@ static int cmd_runscript(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 /* ---- set ---- */
 static char *set_hostname, *set_onboot, *set_description;
 static char **set_ns, **set_sd, **set_caps, **set_devs;
+static char **set_res;  /* "KEY=value" of the resource options */
 static int set_save, set_force;
 
 static struct vz_net_set set_net;
@@ -249,6 +260,7 @@ static struct poptOption set_popt[] = {
 	  "device access (repeat)", "c|b:MAJOR:MINOR|all:r|w|rw|none" },
 	{ "description", '\0', POPT_ARG_STRING, &set_description, 0,
 	  "free-form description", "TEXT" },
+	VZ_RES_POPT,
 	{ "save", '\0', POPT_ARG_NONE, &set_save, 0,
 	  "save the changes in the CT's config", NULL },
 	{ "force", '\0', POPT_ARG_NONE, &set_force, 0,
@@ -267,6 +279,12 @@ static int set_opt(int val, const char *arg)
 	case OPT_IPDEL: set_net.ipdel = vz_strv_push(set_net.ipdel, arg); return 1;
 	case OPT_NIFADD: set_net.netif_add = vz_strv_push(set_net.netif_add, arg); return 1;
 	case OPT_NIFDEL: set_net.netif_del = vz_strv_push(set_net.netif_del, arg); return 1;
+	}
+	const char *key = vz_res_opt_key(val);
+	if (key) {
+		_cleanup_free_ char *kv = xasprintf("%s=%s", key, arg);
+		set_res = vz_strv_push(set_res, kv);
+		return 1;
 	}
 	return 0;
 }
@@ -314,7 +332,8 @@ static int cmd_set(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 	if (!ct->exists)
 		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
 	bool any = set_hostname || set_onboot || set_description || set_ns ||
-		   set_sd || set_caps || set_devs || vz_net_set_any(&set_net);
+		   set_sd || set_caps || set_devs || vz_net_set_any(&set_net) ||
+		   set_res;
 	if (!any)
 		return vz_fail(err, VZ_EUSAGE, "set: nothing to set (see vzctl set --help)");
 	if (set_hostname && (set_param(ct, "HOSTNAME", set_hostname, err) < 0))
@@ -355,7 +374,31 @@ static int cmd_set(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 		vz_conf_set(&ct->conf, "DEVICES", v);
 	}
 
+	for (size_t i = 0; set_res && set_res[i]; i++) {
+		char *eq = strchr(set_res[i], '=');
+		*eq = '\0';
+		int r = vz_res_conf_set(&ct->conf, set_res[i], eq + 1, err);
+		*eq = '=';
+		if (r < 0)
+			return -1;
+	}
+	if (set_res && !set_force && vz_ct_res_validate(ct, err) < 0)
+		return -1;
+
 	bool running = vz_ct_state(ct) == VZ_CT_RUNNING;
+	if (running && set_res) {
+		/* all or nothing: a refused value leaves the old ones */
+		_cleanup_strv_ char **unenf = NULL;
+		if (vz_ct_res_apply(ct, &unenf, err) < 0)
+			return -1;
+		for (size_t i = 0; unenf && unenf[i]; i++)
+			for (size_t j = 0; set_res[j]; j++) {
+				size_t n = strcspn(set_res[j], "=");
+				if (!strncmp(unenf[i], set_res[j], n) &&
+				    unenf[i][n] == ':')
+					vz_warn("CT %s: not enforced: %s", ct->idstr, unenf[i]);
+			}
+	}
 	/* network (net room): checks all, applies live, updates ct->conf */
 	if (vz_ct_net_set(ct, &set_net, running, err) < 0)
 		return -1;
@@ -383,6 +426,60 @@ static int cmd_set(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 			ct->idstr);
 	else
 		vz_warn("applied to the running CT %s only; use --save to keep it", ct->idstr);
+	return 0;
+}
+
+/* ---- ubc ---- */
+static int ubc_json;
+static struct poptOption ubc_popt[] = {
+	{ "json", 'j', POPT_ARG_NONE, &ubc_json, 0, "JSON output", NULL },
+	VZ_POPT_COMMON, POPT_TABLEEND
+};
+
+static int cmd_ubc(struct vz_ct *ct, poptContext pc, struct vz_error *err)
+{
+	struct vz_res_counter *rows;
+	size_t n;
+	if (!ct->exists)
+		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
+	if (vz_ct_ubc(ct, &rows, &n, err) < 0)
+		return -1;
+	/* OpenVZ showed unlimited as LONG_MAX */
+	const uint64_t unl = 9223372036854775807ULL;
+	if (ubc_json) {
+		struct vz_json j;
+		vz_json_init(&j, stdout, true);
+		vz_json_begin_array(&j);
+		for (size_t i = 0; i < n; i++) {
+			vz_json_begin_object(&j);
+			vz_json_kv_string(&j, "resource", rows[i].name);
+			vz_json_kv_uint(&j, "held", rows[i].held);
+			vz_json_kv_uint(&j, "maxheld", rows[i].maxheld);
+			vz_json_key(&j, "barrier");
+			if (rows[i].barrier == VZ_UNLIMITED) vz_json_null(&j);
+			else vz_json_uint(&j, rows[i].barrier);
+			vz_json_key(&j, "limit");
+			if (rows[i].limit == VZ_UNLIMITED) vz_json_null(&j);
+			else vz_json_uint(&j, rows[i].limit);
+			vz_json_kv_uint(&j, "failcnt", rows[i].failcnt);
+			vz_json_kv_bool(&j, "pages", rows[i].pages);
+			vz_json_end_object(&j);
+		}
+		vz_json_end_array(&j);
+		vz_json_finish(&j);
+	} else {
+		printf("%10s  %-12s %20s %20s %20s %20s %10s\n", "uid", "resource",
+		       "held", "maxheld", "barrier", "limit", "failcnt");
+		for (size_t i = 0; i < n; i++)
+			printf("%10s  %-12s %20llu %20llu %20llu %20llu %10llu\n",
+			       i ? "" : ct->idstr, rows[i].name,
+			       (unsigned long long)rows[i].held,
+			       (unsigned long long)rows[i].maxheld,
+			       (unsigned long long)(rows[i].barrier == VZ_UNLIMITED ? unl : rows[i].barrier),
+			       (unsigned long long)(rows[i].limit == VZ_UNLIMITED ? unl : rows[i].limit),
+			       (unsigned long long)rows[i].failcnt);
+	}
+	free(rows);
 	return 0;
 }
 
@@ -415,6 +512,8 @@ static const struct cmd cmds[] = {
 	{ "resume", "restore", cmd_resume, resume_popt, true, false,
 	  "CTID [--dumpfile DIR] [--stats]",
 	  "restore a suspended container from its dump" },
+	{ "ubc", NULL, cmd_ubc, ubc_popt, false, false, "CTID [-j]",
+	  "beancounters: held, maxheld, barrier, limit, failcnt" },
 };
 
 static void usage(FILE *f)
@@ -539,7 +638,10 @@ int main(int argc, char **argv)
 			return rc;
 		if (!val)
 			break;
-		set_opt(val, poptGetOptArg(pc));
+		/* popt hands over a copy of the argument */
+		char *arg = poptGetOptArg(pc);
+		set_opt(val, arg);
+		free(arg);
 	}
 	if (!cmd->raw_args && cmd->fn != cmd_runscript && poptPeekArg(pc)) {
 		vz_err("%s: unexpected argument '%s'", cmd->name, poptPeekArg(pc));

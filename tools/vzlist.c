@@ -1,5 +1,6 @@
 /* vzlist: list containers and their fields as a table, -H/-o for scripts,
  * -j for JSON. */
+#include <ctype.h>
 #include <dirent.h>
 #include <popt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "opts.h"
+#include "res.h"
 #include "util.h"
 
 struct row {
@@ -20,7 +22,7 @@ struct row {
 	long nproc;   /* -1 when not running */
 };
 
-enum kind { K_CONF, K_NUM, K_STR };
+enum kind { K_CONF, K_NUM, K_STR, K_RES };
 
 struct field {
 	const char *name;
@@ -59,6 +61,19 @@ static const struct field fields[] = {
 	{ "nameserver", "NAMESERVER", -15, K_CONF, "NAMESERVER", "DNS servers" },
 	{ "searchdomain", "SEARCHDOMAIN", -15, K_CONF, "SEARCHDOMAIN", "DNS search domains" },
 	{ "cpuunits", "CPUUNITS", 8, K_CONF, "CPUUNITS", "CPU weight" },
+	{ "cpulimit", "CPULIM", 6, K_CONF, "CPULIMIT", "CPU limit, % of one CPU" },
+	{ "cpus", "CPUS", 4, K_CONF, "CPUS", "number of CPUs" },
+	{ "cpumask", "CPUMASK", -8, K_CONF, "CPUMASK", "CPUs to run on" },
+	{ "ioprio", "IOP", 3, K_CONF, "IOPRIO", "I/O priority" },
+	{ "iolimit", "IOLIMIT", 10, K_CONF, "IOLIMIT", "disk bandwidth, bytes/s" },
+	{ "iopslimit", "IOPSLIMIT", 9, K_CONF, "IOPSLIMIT", "disk operations/s" },
+	{ "physpages", "PHYSPAGES", 10, K_RES, NULL,
+	  "RAM in use, pages; every UBC name works, with .m maxheld, .b barrier, .l limit, .f failcnt" },
+	{ "physpages.l", "PHYSP.L", 10, K_RES, NULL, "RAM limit, pages" },
+	{ "swappages", "SWAPPAGES", 10, K_RES, NULL, "swap in use, pages" },
+	{ "swappages.l", "SWAPP.L", 10, K_RES, NULL, "swap limit, pages" },
+	{ "numproc", "NUMPROC", 8, K_RES, NULL, "processes" },
+	{ "numproc.l", "NUMPROC.L", 10, K_RES, NULL, "process limit" },
 };
 
 static const struct field *find_field(const char *name)
@@ -66,6 +81,25 @@ static const struct field *find_field(const char *name)
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		if (strcmp(fields[i].name, name) == 0)
 			return &fields[i];
+	/* any other UBC field: "kmemsize", "numproc.f", ... */
+	static struct field *dyn[64];
+	static size_t ndyn;
+	for (size_t i = 0; i < ndyn; i++)
+		if (strcmp(dyn[i]->name, name) == 0)
+			return dyn[i];
+	if (vz_res_field_known(name) && ndyn < ARRAY_SIZE(dyn)) {
+		struct field *f = xcalloc(1, sizeof(*f));
+		dyn[ndyn++] = f;
+		char *h = xstrdup(name);
+		for (char *p = h; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		f->name = xstrdup(name);
+		f->header = h;
+		f->width = 10;
+		f->kind = K_RES;
+		f->help = "";
+		return f;
+	}
 	return NULL;
 }
 
@@ -73,6 +107,9 @@ static const struct field *find_field(const char *name)
 static const char *value(const struct field *f, const struct row *r, char *buf,
 			 size_t len)
 {
+	if (f->kind == K_RES)
+		return vz_ct_res_field(&r->ct, r->state == VZ_CT_RUNNING, f->name,
+				       buf, len);
 	if (f->kind == K_CONF) {
 		const char *v = vz_ct_get(&r->ct, f->key);
 		return v && *v ? v : NULL;
@@ -271,7 +308,7 @@ int main(int argc, char **argv)
 			for (size_t c = 0; c < ncols; c++) {
 				const char *v = value(cols[c], &rows[r], buf, sizeof(buf));
 				vz_json_key(&j, cols[c]->name);
-				if (v && cols[c]->kind == K_NUM)
+				if (v && (cols[c]->kind == K_NUM || cols[c]->kind == K_RES))
 					vz_json_uint(&j, strtoull(v, NULL, 10));
 				else
 					vz_json_string(&j, v);
@@ -313,5 +350,7 @@ int main(int argc, char **argv)
 		vz_ct_free(&rows[r].ct);
 	free(rows);
 	poptFreeContext(pc);
+	free(out_fields);
+	free(sort);
 	return status;
 }
