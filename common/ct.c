@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +114,10 @@ int vz_ct_save(struct vz_ct *ct, struct vz_error *err)
 	return vz_conf_save(&ct->conf, ct->conf_path, err);
 }
 
+/* A POSIX record lock, not flock(): it belongs to this process alone, so
+ * a child that outlives vzctl (a background cleanup, a helper that sits
+ * in a namespace) can never keep the CT locked, and the kernel names the
+ * holder.  It goes when the process exits, however it dies. */
 int vz_ct_lock(struct vz_ct *ct, const char *op, bool wait,
 	       struct vz_error *err)
 {
@@ -125,26 +128,42 @@ int vz_ct_lock(struct vz_ct *ct, const char *op, bool wait,
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "lock CT %s: open %s",
 				     ct->idstr, path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK) {
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN) {
 			vz_fail_errno(err, VZ_ESYSTEM, "lock %s", path);
 			close(fd);
 			return -1;
 		}
-		char who[128] = "";
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		int holder = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ?
+			     (int)q.l_pid : 0;
+		/* the holder wrote "vzctl OP, pid N" when it took the lock */
+		char who[128] = "", desc[160];
 		ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
 		if (n > 0)
 			who[n] = '\0';
 		vz_strstrip(who);
+		char mine[32];
+		snprintf(mine, sizeof(mine), "pid %d", holder);
+		if (holder && *who && strstr(who, mine) &&
+		    strlen(strstr(who, mine)) == strlen(mine))
+			snprintf(desc, sizeof(desc), "%s", who);
+		else if (holder)
+			snprintf(desc, sizeof(desc), "pid %d", holder);
+		else
+			snprintf(desc, sizeof(desc), "unknown");
 		if (!wait) {
 			vz_fail(err, VZ_ELOCKED,
 				"CT %s is locked by another command (%s); try again when it is done, or use --wait",
-				ct->idstr, *who ? who : "unknown");
+				ct->idstr, desc);
 			close(fd);
 			return -1;
 		}
-		vz_info("CT %s is locked by %s; waiting", ct->idstr, who);
-		if (flock(fd, LOCK_EX) < 0) {
+		vz_info("CT %s is locked by %s; waiting", ct->idstr, desc);
+		while (fcntl(fd, F_SETLKW, &fl) < 0) {
+			if (errno == EINTR)
+				continue;
 			vz_fail_errno(err, VZ_ESYSTEM, "lock %s", path);
 			close(fd);
 			return -1;

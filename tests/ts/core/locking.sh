@@ -3,17 +3,25 @@
 # killed process is recovered.
 . "$VZ_SRC/tests/lib.sh"
 vzt_init
-vzt_need_prog flock
+vzt_need_prog python3
+# hold LOCKFILE SECONDS &: a POSIX record lock, as vzctl takes it, by a
+# process whose pid is $!; held_wait waits until it has the lock.
+hold() { rm -f "$1.held"; exec python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "r+"); fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[1] + ".held", "w").close(); time.sleep(float(sys.argv[2]))' "$@"; }
+held_wait() { local i; for i in $(seq 500); do [ -e "$1.held" ] && return 0; sleep 0.02; done; return 1; }
 vzt_ok "create" vzctl create 101 --ostemplate busybox
 lock=$VZT_TMP/lock/101.lck
 
 # another command holds the lock
-echo "vzctl stop, pid 4242" > "$lock"
 th=$(date +%s.%N)
-flock "$lock" sleep 3 &
+hold "$lock" 3 &
 holder=$!
-sleep 0.3
-vzt_fail 6 "CT 101 is locked by another command \\(vzctl stop, pid 4242\\)" "locked: exit 6 naming the holder" vzctl start 101
+held_wait "$lock"
+echo "vzctl stop, pid $holder" > "$lock"
+vzt_fail 6 "CT 101 is locked by another command \\(vzctl stop, pid $holder\\)" "locked: exit 6 naming the holder" vzctl start 101
+echo "something stale" > "$lock"
+vzt_fail 6 "locked by another command \\(pid $holder\\)" "a stale holder record: the kernel's holder pid" vzctl start 101
 vzt_is "$(vzctl status 101)" "CTID 101 exist unmounted down" "status does not need the lock"
 vzt_ok "--wait waits for the holder" vzctl start 101 --wait
 t1=$(date +%s.%N)
@@ -21,16 +29,15 @@ t1=$(date +%s.%N)
 # slow machine the commands above take a good part of those 3 s)
 vzt_true "it waited until the holder let go" awk -v a="$th" -v b="$t1" 'BEGIN { exit !(b - a >= 3) }'
 wait $holder
-vzt_ok "exec while another command holds the lock" sh -c "flock '$lock' sleep 2 & sleep 0.3; vzctl exec 101 true"
+hold "$lock" 2 & held_wait "$lock"
+vzt_ok "exec while another command holds the lock" vzctl exec 101 true
 wait
 
-# a holder killed with SIGKILL: the kernel drops its flock
-flock -o "$lock" sleep 60 &
+# a holder killed with SIGKILL: the kernel drops its lock
+hold "$lock" 60 &
 holder=$!
-sleep 0.3
-sleeper=$(pgrep -P $holder)
+held_wait "$lock"
 kill -9 $holder; wait $holder 2>/dev/null
-kill $sleeper 2>/dev/null
 vzt_ok "a lock left by a killed process is recovered" vzctl stop 101 --fast
 
 # two real commands at once: one wins, the other says why
