@@ -55,7 +55,8 @@ const char *vz_ct_get(const struct vz_ct *ct, const char *key);
 /* Same, with $VEID expanded; caller frees. */
 char *vz_ct_get_path(const struct vz_ct *ct, const char *key);
 
-/* Per-CT lock (LOCKDIR/CTID.lck, flock: a killed holder releases it).
+/* Per-CT lock (LOCKDIR/CTID.lck, a POSIX record lock of this process: a
+ * killed holder releases it, a forked child never holds it).
  * Busy: VZ_ELOCKED naming the holder, unless wait. */
 int vz_ct_lock(struct vz_ct *ct, const char *op, bool wait,
 	       struct vz_error *err);
