@@ -37,6 +37,17 @@ static void close_fds_but(int keep_a, int keep_b)
 	vz_close_fds_from(from);
 }
 
+/* In the child of spawn_inside: its error pipe and an fd to keep. */
+static int child_err_fd = -1, child_keep_fd = -1;
+
+/* Before a program of the CT runs: only stdio crosses into the CT; other
+ * fds of the caller (host files, leaked descriptors) would make the CT
+ * undumpable.  (Library functions run inside keep theirs.) */
+static void close_host_fds(void)
+{
+	close_fds_but(child_err_fd, child_keep_fd);
+}
+
 static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 			int keep_fd, const char *what, int *status,
 			struct vz_error *err)
@@ -77,9 +88,8 @@ static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		 * job control is wanted. */
 		if (!isatty(0))
 			setsid();
-		/* Only stdio crosses into the CT: other fds of the caller (host
-		 * files, leaked descriptors) would make the CT undumpable. */
-		close_fds_but(ep[1], keep_fd);
+		child_err_fd = ep[1];
+		child_keep_fd = keep_fd;
 		/* a clean start inside: no signal ignored or blocked because
 		 * the caller's shell had it so */
 		for (int sig = 1; sig < NSIG; sig++)
@@ -152,6 +162,7 @@ struct exec_arg {
 static int do_exec(void *p)
 {
 	struct exec_arg *a = p;
+	close_host_fds();
 	execvp(a->argv[0], a->argv);
 	return -127;
 }
@@ -181,6 +192,7 @@ static int do_script(void *p)
 	struct exec_arg *a = p;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", a->script_fd);
+	close_host_fds();
 	execl("/bin/sh", "sh", path, (char *)NULL);
 	return -127;
 }
