@@ -31,7 +31,16 @@ vzg_need_guest() {
 # Runs run-in-guest; its stdout and stderr are kept in $VZT_TMP/guest.out and
 # guest.err and shown here as diagnostics (never as TAP lines of their own).
 vzg_run() {
-	"$VZG_RIG" --stats "$@" > "$VZT_TMP/guest.out" 2> "$VZT_TMP/guest.err"
+	# The guest's /tmp, /var/tmp and /run are its own: a source or build
+	# tree there (a CI clone in /tmp) must be shared to be seen.
+	local tree d src_shares=()
+	for tree in "$VZ_SRC" "$VZ_BUILD"; do
+		d=$(cd "$tree" 2>/dev/null && pwd -P) || continue
+		case $d in /tmp/*|/var/tmp/*|/run/*) ;; *) continue ;; esac
+		case $d in "$(cd "$VZ_SRC" && pwd -P)"/*) [ "$tree" = "$VZ_BUILD" ] && continue ;; esac
+		src_shares+=(--share "$d")
+	done
+	"$VZG_RIG" --stats ${src_shares[@]+"${src_shares[@]}"} "$@" > "$VZT_TMP/guest.out" 2> "$VZT_TMP/guest.err"
 	vzg_rc=$?
 	sed 's/^/# guest: /' "$VZT_TMP/guest.out" "$VZT_TMP/guest.err"
 	if [ "$vzg_rc" -eq 125 ]; then
