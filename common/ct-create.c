@@ -1,13 +1,11 @@
 /* Creating, destroying, mounting and unmounting a container. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,29 +302,6 @@ int vz_ct_destroy(struct vz_ct *ct, struct vz_error *err)
 	return 0;
 }
 
-int vz_ct_write_file(const struct vz_ct *ct, const char *path,
-		     const char *content, struct vz_error *err)
-{
-	_cleanup_close_ int rootfd = open(ct->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM, "open %s", ct->root);
-	struct open_how how = {
-		.flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		.mode = 0644,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-	const char *rel = path;
-	while (*rel == '/')
-		rel++;
-	_cleanup_close_ int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-	if (fd < 0)
-		return vz_fail_errno(err, errno == ENOSYS ? VZ_ENOSYS : VZ_ESYSTEM,
-				     "write %s in CT %s", path, ct->idstr);
-	size_t n = strlen(content);
-	if (write(fd, content, n) != (ssize_t)n)
-		return vz_fail_errno(err, VZ_ESYSTEM, "write %s in CT %s", path, ct->idstr);
-	return 0;
-}
 
 int vz_ct_write_config_files(const struct vz_ct *ct, struct vz_error *err)
 {

@@ -125,10 +125,6 @@ int vz_ct_enter(const struct vz_ct *ct, int *status, struct vz_error *err);
 int vz_ct_run_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		     struct vz_error *err);
 
-/* Writes a file inside the CT root (/etc/hostname...) without following
- * symlinks out of it: the CT's files are not trusted. */
-int vz_ct_write_file(const struct vz_ct *ct, const char *path,
-		     const char *content, struct vz_error *err);
 
 /* Writes /etc/hostname, /etc/hosts, /etc/resolv.conf and the distro's
  * network files from the config (net room: vz_ct_net_files). */

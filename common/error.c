@@ -79,21 +79,3 @@ void vz_error_clear(struct vz_error *err)
 		err->msg[0] = '\0';
 	}
 }
-
-const char *vz_exit_name(int code)
-{
-	switch (code) {
-	case VZ_OK: return "ok";
-	case VZ_EFAIL: return "failed";
-	case VZ_EUSAGE: return "usage";
-	case VZ_ECONFIG: return "config";
-	case VZ_ENOENT: return "not-found";
-	case VZ_ESTATE: return "state";
-	case VZ_ELOCKED: return "locked";
-	case VZ_ENOSYS: return "unsupported";
-	case VZ_ESYSTEM: return "system";
-	case VZ_EEXIST: return "exists";
-	case VZ_ECORRUPT: return "corrupt";
-	}
-	return "unknown";
-}

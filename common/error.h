@@ -47,7 +47,4 @@ int vz_prefix(struct vz_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vz_error_clear(struct vz_error *err);
 
-/* Name of an exit code for messages and JSON ("locked", "config", ...). */
-const char *vz_exit_name(int code);
-
 #endif
