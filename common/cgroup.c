@@ -258,6 +258,16 @@ static int v2_enable(const char *mnt, const char *rel, struct vz_error *err)
 	return 0;
 }
 
+/* A v1 hierarchy with a real controller (not only "name=..."). */
+static bool has_controller(const struct hier *h)
+{
+	_cleanup_strv_ char **o = vz_strv_split(h->opts, ",");
+	for (size_t j = 0; o[j]; j++)
+		if (!vz_startswith(o[j], "name="))
+			return true;
+	return false;
+}
+
 int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 {
 	if (init_libcgroup(err) < 0)
@@ -298,6 +308,8 @@ int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 	/* hierarchies libcgroup does not manage: named v1 and hybrid v2 */
 	for (size_t i = 0; i < n_hiers; i++) {
 		struct hier *h = &hiers[i];
+		if (!h->v2 && has_controller(h))
+			continue;  /* made above */
 		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
 		    vz_mkdir_p(dir, 0755, err) < 0)
