@@ -2,10 +2,10 @@
  *
  * vzctl start clones the CT's init into new pid, mount, uts, ipc and net
  * namespaces, born in the CT's cgroup2 group where there is one.  While the
- * child makes the mounts that need no cgroup, the parent makes the CT's v1
- * groups and sets its limits; once the network is plugged in too, the child
- * joins the v1 groups itself (see vz_cg_join_v1: no RCU grace period),
- * takes a cgroup namespace, mounts its cgroup tree, pivots into VE_ROOT,
+ * child makes the mounts that need no cgroup and pivots into VE_ROOT, the
+ * parent makes the CT's v1 groups and sets its limits; once the network is
+ * plugged in too, the child joins the v1 groups itself (see vz_cg_join_v1:
+ * no RCU grace period), takes a cgroup namespace, mounts its cgroup tree,
  * drops capabilities and execs the template's /sbin/init as PID 1.  A close-on-exec pipe tells the
  * parent whether that exec happened; then vzctl exits: no monitor process
  * stays behind.  What identifies a running CT is its init (pid + start
@@ -46,6 +46,7 @@ struct child_ctx {
 	const char *hostname;
 	char **hierarchies;
 	bool cg_v2;
+	bool cg_hybrid;   /* the host has a controller-less cgroup2 tree too */
 };
 
 static void child_fail(struct child_ctx *c, const char *fmt, ...)
@@ -168,7 +169,7 @@ static void setup_cgroupfs(struct child_ctx *c)
 		}
 	}
 	/* a hybrid host also has a controller-less cgroup2 tree */
-	if (access("/sys/fs/cgroup/unified", F_OK) == 0) {
+	if (c->cg_hybrid) {
 		mkdir_in(c, "sys/fs/cgroup/unified", 0755);
 		xmount(c, "cgroup2", "sys/fs/cgroup/unified", "cgroup2",
 		       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -212,24 +213,30 @@ static int child_main(struct child_ctx *c)
 	mkdir_in(c, "run", 0755);
 	xmount(c, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
 
-	/* the parent has put us into the CT's cgroups (and its network) */
-	char go;
-	if (read(c->go_fd, &go, 1) != 1)
-		_exit(1);  /* the parent gave up */
-	close(c->go_fd);
+	/* The host's cgroup hierarchies stay reachable through fds (closed
+	 * at exec), so the pivot, whose unmount waits for an RCU grace
+	 * period, is made while the parent still works. */
 	struct vz_error jerr = { 0 };
-	if (vz_cg_join_v1(&c->ct->cg, &jerr) < 0)
+	struct vz_cg_roots roots;
+	if (vz_cg_roots_open(&roots, &jerr) < 0)
 		child_fail(c, "%s", jerr.msg);
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(c, "create the cgroup namespace");
-	setup_cgroupfs(c);
-
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		child_fail(c, "pivot_root into %s", root);
 	if (umount2(".", MNT_DETACH) < 0)
 		child_fail(c, "detach the host's root");
 	if (chdir("/") < 0)
 		child_fail(c, "chdir /");
+
+	/* the parent has made the CT's groups and plugged in its network */
+	char go;
+	if (read(c->go_fd, &go, 1) != 1)
+		_exit(1);  /* the parent gave up */
+	close(c->go_fd);
+	if (vz_cg_join_v1(&c->ct->cg, &roots, &jerr) < 0)
+		child_fail(c, "%s", jerr.msg);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(c, "create the cgroup namespace");
+	setup_cgroupfs(c);
 
 	if (c->hostname && *c->hostname &&
 	    sethostname(c->hostname, strlen(c->hostname)) < 0)
@@ -367,6 +374,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_umount;
 	}
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
+	c.cg_hybrid = !c.cg_v2 && access("/sys/fs/cgroup/unified", F_OK) == 0;
 
 	/* init is born in the cgroup2 group; on a v2-only host the device
 	 * allow-list is in force from then on */
