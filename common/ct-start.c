@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -41,8 +40,7 @@
 struct child_ctx {
 	const struct vz_ct *ct;
 	int go_fd;        /* parent writes one byte when the child may go on */
-	int net_fd;       /* socket: the parent sends the CT's netns, the
-			     child answers one byte once it is in it */
+	int ready_fd;     /* child writes one byte once its netns exists */
 	int err_fd;       /* close-on-exec: EOF means init was exec'd */
 	uint64_t caps_drop;
 	const char *hostname;
@@ -185,8 +183,13 @@ static int child_main(struct child_ctx *c)
 {
 	/* A network namespace costs the kernel about a millisecond: it is
 	 * made here, while the parent creates the cgroups, not at clone. */
+	if (unshare(CLONE_NEWNET) < 0)
+		child_fail(c, "create the network namespace");
+	if (write(c->ready_fd, "n", 1) != 1)
+		_exit(1);
+	close(c->ready_fd);
 	/* The mounts that need no cgroup are made while the parent creates
-	 * the CT's network namespace and cgroups: side by side. */
+	 * and joins the CT's cgroups: the two run side by side. */
 	xmount(c, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 	const char *root = c->ct->root;
 	xmount(c, root, root, NULL, MS_BIND | MS_REC, NULL);
@@ -202,25 +205,13 @@ static int child_main(struct child_ctx *c)
 	       MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (access("proc/sysrq-trigger", F_OK) == 0)
 		bind_ro(c, "proc/sysrq-trigger");
+	mkdir_in(c, "sys", 0555);
+	xmount(c, "sysfs", "sys", "sysfs",
+	       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	mkdir_in(c, "dev", 0755);
 	setup_dev(c);
 	mkdir_in(c, "run", 0755);
 	xmount(c, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
-
-	/* into the network namespace the parent made; sysfs only then, as
-	 * it shows the network devices of its mounter's namespace */
-	int netns = vz_recv_fd(c->net_fd);
-	if (netns < 0)
-		_exit(1);  /* the parent gave up */
-	if (setns(netns, CLONE_NEWNET) < 0)
-		child_fail(c, "enter the network namespace");
-	close(netns);
-	if (write(c->net_fd, "n", 1) != 1)
-		_exit(1);
-	close(c->net_fd);
-	mkdir_in(c, "sys", 0555);
-	xmount(c, "sysfs", "sys", "sysfs",
-	       MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 
 	/* The host's cgroup hierarchies stay reachable through fds (closed
 	 * at exec), so the pivot, whose unmount waits for an RCU grace
@@ -321,36 +312,6 @@ static pid_t clone_init(int cgfd, bool *born_in)
 	return (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
-/* A new network namespace, returned as an fd; this process stays in its
- * own.  (Making one costs the kernel ~0.7 ms: done here while the child
- * mounts, not in the child.) */
-static int make_netns(struct vz_error *err)
-{
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM, "open /proc/self/ns/net");
-	if (unshare(CLONE_NEWNET) < 0) {
-		vz_fail_errno(err, errno == EINVAL ? VZ_ENOSYS : VZ_ESYSTEM,
-			      "create the network namespace");
-		close(self);
-		return -1;
-	}
-	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int saved = errno;
-	if (setns(self, CLONE_NEWNET) < 0) {
-		/* never go on in the CT's namespace */
-		vz_err("cannot return to the host's network namespace: %s",
-			 strerror(errno));
-		abort();
-	}
-	close(self);
-	if (fd < 0) {
-		errno = saved;
-		return vz_fail_errno(err, VZ_ESYSTEM, "open the new network namespace");
-	}
-	return fd;
-}
-
 static int read_child_error(int fd, char *msg, size_t len)
 {
 	size_t n = 0;
@@ -428,7 +389,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	}
 	int go[2], ep[2], rp[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) < 0) {
+	    pipe2(rp, O_CLOEXEC) < 0) {
 		vz_fail_errno(err, VZ_ESYSTEM, "start CT %s: pipe", ct->idstr);
 		if (cgfd >= 0)
 			close(cgfd);
@@ -454,7 +415,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 			_exit(1);
 		c.go_fd = 3;
 		c.err_fd = 4;
-		c.net_fd = 5;
+		c.ready_fd = 5;
 		fcntl(3, F_SETFD, FD_CLOEXEC);
 		fcntl(4, F_SETFD, FD_CLOEXEC);
 		fcntl(5, F_SETFD, FD_CLOEXEC);
@@ -469,21 +430,6 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
-	int netns = make_netns(err);
-	bool net_ok = netns >= 0;
-	if (net_ok && vz_send_fd(rp[0], netns) < 0) {
-		vz_fail_errno(err, VZ_ESYSTEM, "pass the network namespace");
-		net_ok = false;
-	}
-	if (netns >= 0)
-		close(netns);
-	if (!net_ok) {
-		vz_prefix(err, "start CT %s", ct->idstr);
-		close(go[1]);
-		close(ep[0]);
-		close(rp[0]);
-		goto fail_kill;
-	}
 	/* resource limits: in force before init is let go (the child joins
 	 * the v1 groups itself then) */
 	if (vz_cg_create(&ct->cg, err) < 0 ||
@@ -502,8 +448,8 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		close(rp[0]);
 		goto fail_kill;
 	}
-	/* network plugged in before the CT's init may run (net room), once
-	 * the child is in its namespace */
+	/* network plugged in before the CT's init may run (net room), into
+	 * the namespace the child has made by now */
 	char ready;
 	ssize_t rn;
 	while ((rn = read(rp[0], &ready, 1)) < 0 && errno == EINTR)
@@ -514,7 +460,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		int n = read_child_error(ep[0], msg, sizeof(msg));
 		close(ep[0]);
 		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr,
-			n > 0 ? msg : "init died before it entered its network namespace");
+			n > 0 ? msg : "init died before its network namespace existed");
 		goto fail_kill;
 	}
 	if (vz_ct_net_start(ct, pid, err) < 0) {
