@@ -56,6 +56,13 @@ vzctl stop 101 --fast >/dev/null
 vzt_fail 5 "not running" "no beancounters for a stopped CT" vzctl ubc 101
 vzt_fail 3 "NUMPROC barrier" "start refuses it" vzctl start 101
 vzt_ok "start --force" vzctl start 101 --force
+init0=$(vzctl exec 101 cat /proc/1/stat | awk '{print $22}')
+vzt_fail 3 "NUMPROC barrier" "restart refuses it" vzctl restart 101 --fast
+vzt_is "$(vzctl exec 101 cat /proc/1/stat | awk '{print $22}')" "$init0" "refused before the stop: the CT runs on"
+vzt_ok "restart --force" vzctl restart 101 --fast --force
+init1=$(vzctl exec 101 cat /proc/1/stat | awk '{print $22}')
+vzt_true "restarted: a new init (start time $init0 -> ${init1:-none})" test -n "$init1" -a "$init1" != "$init0"
+vzt_is "$(cg_read 101 pids pids.max)" 20 "the forced value applied at the start"
 vzt_ok "repair with beancounter-check -r" beancounter-check -r -q "$conf"
 vzt_ok "restart without --force" vzctl restart 101 --fast
 vzt_is "$(cg_read 101 pids pids.max)" 20 "repaired value applied at start"
