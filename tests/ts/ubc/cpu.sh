@@ -19,6 +19,18 @@ busy 101
 sleep 0.5
 p=$(cpu_pct 101 4)
 vzt_true "busy loop held to 25% +- 5 (got $p%)" test "$p" -ge 20 -a "$p" -le 30
+# CPUS 1: a quota of one CPU, whatever the CT runs
+vzt_ok "CPUS 1, CPULIMIT off" vzctl set 101 --cpus 1 --cpulimit 0 --save
+if cg_v2; then
+	vzt_is "$(cg_read 101 cpu cpu.max)" "100000 100000" "cpu.max of one CPU"
+else
+	vzt_is "$(cg_read 101 cpu cpu.cfs_quota_us)/$(cg_read 101 cpu cpu.cfs_period_us)" \
+		"100000/100000" "CFS quota of one CPU"
+fi
+busy 101
+sleep 0.5
+p=$(cpu_pct 101 3)
+vzt_true "two busy loops held to one CPU (got $p%, unlimited up to 200%)" test "$p" -ge 10 -a "$p" -le 110
 vzctl stop 101 --fast >/dev/null
 
 # weights: both CTs on CPU 0, busy

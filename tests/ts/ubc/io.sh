@@ -35,6 +35,19 @@ base=$(wr 4k 150)
 vzt_true "direct writer runs unthrottled ($base ms for 150 x 4K)" test -n "$base"
 vzt_ok "IOPSLIMIT 50" vzctl set 101 --iopslimit 50 --ioprio 6 --save
 vzt_like "$(cg_read 101 $ctl $knob)" "^[0-9]+:[0-9]+ .*50" "per-device iops limit in the cgroup"
+# IOPRIO 6 is weight 400 (the default 4 is the kernel's 100) where the
+# kernel has a weight knob (BFQ's, or v2's io.cost io.weight); else it is
+# reported as not enforced
+w=
+for f in io.bfq.weight io.weight blkio.bfq.weight blkio.weight; do
+	[ -f "$(cg_file 101 $ctl $f)" ] && { w=$f; break; }
+done
+if [ -n "$w" ]; then
+	vzt_like "$(cg_read 101 $ctl $w | head -n 1)" "^(default )?400$" "IOPRIO 6: $w 400"
+else
+	vzt_like "$(vzctl set 101 --ioprio 6 2>&1)" "not enforced: IOPRIO: no I/O weight knob" \
+		"IOPRIO: no weight knob in this kernel, reported as not enforced"
+fi
 t=$(wr 4k 150)
 vzt_true "150 writes at 50 IOPS take about 3 s (got $t ms, unthrottled $base ms)" test "$t" -ge 2300 -a "$t" -le 8000
 vzt_ok "IOPSLIMIT off, IOLIMIT 1M" vzctl set 101 --iopslimit 0 --iolimit 1M --save

@@ -20,6 +20,8 @@ vzt_true "not saved without --save" grep -q '^PHYSPAGES="0:256M"' "$conf"
 vzt_ok "raise RAM to 256M live" vzctl set 101 --ram 256M
 vzt_ok "100 MB fit again" vzctl exec 101 dd if=/dev/zero of=/dev/null bs=100M count=1
 vzt_is "$(vzlist -H -o physpages.l 101 | tr -d ' ')" 65536 "vzlist physpages.l (pages)"
+vzt_like "$(vzlist -H -o ctid,physpages,physpages.l,swappages,numproc,cpulimit 101)" \
+	"^ *101 +[0-9]+ +65536 +[0-9]+ +[1-9][0-9]* +[0-9-]+ *$" "vzlist -o ctid,physpages,physpages.l,swappages,numproc,cpulimit"
 
 # RAM below what the CT holds: refused, old value stays
 vzctl exec 101 sh -c 'dd if=/dev/zero bs=100M count=1 | sleep 15' >/dev/null 2>&1 &
