@@ -14,10 +14,11 @@ if [ $((dev >> 8)) -eq 0 ]; then
 	loop=$(losetup --find --show "$VZT_TMP/disk.img") ||
 		vzt_skip_all "$VZT_TMP is on a filesystem without a block device, and no loop device to make one (losetup failed)"
 	vzt_ok "ext4 on $loop for the private area ($VZT_TMP has no block device)" \
-		sh -c "mkfs.ext4 -q '$loop' && mount '$loop' '$VZT_TMP/private'"
+		sh -c "mkfs.ext4 -q '$loop' && mount '$loop' '$VZT_TMP/private'" || exit 1
 	dev=$(stat -c '%d' "$VZT_TMP/private")
-	vzt_is "$((dev >> 8)):$((dev & 255))" "$(cat "/sys/class/block/${loop#/dev/}/dev")" \
-		"the private area is on $loop"
+	# (dev_t: minor's low byte, then 12 bits of major, then minor's rest)
+	vzt_is "$(( (dev >> 8) & 0xfff )):$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))" \
+		"$(cat "/sys/class/block/${loop#/dev/}/dev")" "the private area is on $loop"
 fi
 if cg_v2; then knob=io.max; ctl=io; else knob=blkio.throttle.write_iops_device; ctl=blkio; fi
 vzt_ct_up 101 || { vzt_failmsg "CT starts"; exit 1; }
