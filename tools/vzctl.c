@@ -110,11 +110,23 @@ static int cmd_stop(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 	return vz_ct_stop(ct, &stop_o, err);
 }
 
+/* stop's options, and start's --force for the start half */
+static struct poptOption restart_popt[] = {
+	{ "fast", '\0', POPT_ARG_NONE, &stop_o.fast, 0,
+	  "kill at once instead of a graceful halt", NULL },
+	{ "timeout", 't', POPT_ARG_INT, &stop_o.timeout, 0,
+	  "seconds to wait for a graceful halt (default STOP_TIMEOUT)", "SECONDS" },
+	{ "force", '\0', POPT_ARG_NONE, &start_force, 0,
+	  "restart even if the resource config fails beancounter-check", NULL },
+	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
+};
+
 static int cmd_restart(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 {
 	if (check_timeout(err) < 0)
 		return -1;
-	if (ct->exists && vz_ct_res_validate(ct, err) < 0)
+	/* checked before the stop: a config that cannot start stays running */
+	if (ct->exists && !start_force && vz_ct_res_validate(ct, err) < 0)
 		return vz_prefix(err, "restart");
 	if (vz_ct_stop(ct, &stop_o, err) < 0)
 		return -1;
@@ -491,7 +503,8 @@ static const struct cmd cmds[] = {
 	{ "start", NULL, cmd_start, start_popt, true, false, "CTID", "start a container" },
 	{ "stop", NULL, cmd_stop, stop_popt, true, false, "CTID [--fast] [--timeout S]",
 	  "stop a container (halt inside, then kill after the timeout)" },
-	{ "restart", NULL, cmd_restart, stop_popt, true, false, "CTID", "stop, then start" },
+	{ "restart", NULL, cmd_restart, restart_popt, true, false,
+	  "CTID [--fast] [--timeout S] [--force]", "stop, then start" },
 	{ "status", NULL, cmd_status, plain_popt, false, false, "CTID",
 	  "print: CTID N exist|deleted mounted|unmounted running|down|suspended" },
 	{ "mount", NULL, cmd_mount, plain_lock_popt, true, false, "CTID",

@@ -9,8 +9,10 @@
 #                                  tests/run left in DIR (VZ_TEST_LOGDIR)
 #   vzg_check_summary              the guest's tests/run ended well and its
 #                                  totals match what was imported
-#   vzg_run_suite AREA K N         part K of N of tests/ts/AREA/ through the
-#                                  guest's tests/run, imported as "v2 AREA/..."
+#   vzg_run_suite AREA K N [OPT...]
+#                                  part K of N of tests/ts/AREA/ through the
+#                                  guest's tests/run, imported as "v2 AREA/...";
+#                                  OPTs go to run-in-guest (--modules zram)
 VZG_RIG=$VZ_SRC/tests/guest/run-in-guest
 vzg_rc=""
 vzg_passed=0 vzg_failed=0 vzg_skipped=0
@@ -100,11 +102,14 @@ vzg_check_summary() {
 		vzt_failmsg "imported counts ($vzg_passed passed, $vzg_skipped skipped) within the guest's ($sum)"
 }
 
-# vzg_run_suite AREA K N: the guest's tests/run on every Nth script of
-# tests/ts/AREA/ from the Kth on (split so that each part fits in one
-# test's time limit), its checks imported here.
+# vzg_run_suite AREA K N [OPT...]: the guest's tests/run on every Nth
+# script of tests/ts/AREA/ from the Kth on (split so that each part fits in
+# one test's time limit), its checks imported here.  OPTs are run-in-guest
+# options the area needs (e.g. --modules "zram": the guest's job cannot
+# load modules itself).
 vzg_run_suite() {
 	local area=$1 k=$2 n=$3 i=0 t share limit pats=() tmpl=()
+	shift 3
 	for t in "$VZ_SRC/tests/ts/$area"/*.sh; do
 		[ -f "$t" ] || continue
 		i=$((i + 1))
@@ -120,7 +125,7 @@ vzg_run_suite() {
 	# The suite's busybox template, when tests/run made one: the guest's
 	# /tmp is its own, so share the directory (the tests only read it).
 	[ -f "${VZ_TEST_TEMPLATE:-}/cache/busybox.tar.gz" ] && tmpl=(--share "$VZ_TEST_TEMPLATE")
-	vzg_run --share "$share" "${tmpl[@]}" --timeout "$limit" -- \
+	vzg_run --share "$share" "${tmpl[@]}" "$@" --timeout "$limit" -- \
 		env VZ_TEST_LOGDIR="$share/logs" VZ_TEST_TIMEOUT=$((limit / 2)) \
 		"$VZ_SRC/tests/run" --build "$VZ_BUILD" "${pats[@]}"
 	vzg_import_logs "$share/logs" "v2 " "${area}_*.log"

@@ -8,6 +8,10 @@ vzt_init
 vzt_ct_up 101 || { vzt_failmsg "CT 101 starts"; exit 1; }
 vzt_ct_up 102 || { vzt_failmsg "CT 102 starts"; exit 1; }
 
+# what a busy loop gets without a limit, for a host busy with other work
+busy 101
+sleep 0.5
+base=$(cpu_pct 101 3)
 vzt_ok "CPULIMIT 25" vzctl set 101 --cpulimit 25 --save
 if cg_v2; then
 	vzt_is "$(cg_read 101 cpu cpu.max)" "25000 100000" "cpu.max"
@@ -15,10 +19,21 @@ else
 	vzt_is "$(cg_read 101 cpu cpu.cfs_quota_us)/$(cg_read 101 cpu cpu.cfs_period_us)" \
 		"25000/100000" "CFS quota/period"
 fi
-busy 101
 sleep 0.5
 p=$(cpu_pct 101 4)
-vzt_true "busy loop held to 25% +- 5 (got $p%)" test "$p" -ge 20 -a "$p" -le 30
+vzt_true "busy loop held to 25% +- 5 (got $p%; unlimited $base%)" cpu_within "$p" 25 5 "$base"
+# CPUS 1: a quota of one CPU, whatever the CT runs
+vzt_ok "CPUS 1, CPULIMIT off" vzctl set 101 --cpus 1 --cpulimit 0 --save
+if cg_v2; then
+	vzt_is "$(cg_read 101 cpu cpu.max)" "100000 100000" "cpu.max of one CPU"
+else
+	vzt_is "$(cg_read 101 cpu cpu.cfs_quota_us)/$(cg_read 101 cpu cpu.cfs_period_us)" \
+		"100000/100000" "CFS quota of one CPU"
+fi
+busy 101
+sleep 0.5
+p=$(cpu_pct 101 3)
+vzt_true "two busy loops held to one CPU (got $p%, unlimited up to 200%)" test "$p" -ge 10 -a "$p" -le 110
 vzctl stop 101 --fast >/dev/null
 
 # weights: both CTs on CPU 0, busy

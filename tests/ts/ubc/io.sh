@@ -3,8 +3,23 @@
 . "$VZ_SRC/tests/lib.sh"
 vzt_init
 . "$VZ_SRC/tests/ts/ubc/res.inc"
+# The limits go to the block device under the CT's private area.  Where
+# the test tree has none (the cgroup v2 guest's /tmp is tmpfs), the private
+# area goes on an ext4 on a loop device over a file in the tree (vzt_cleanup
+# unmounts it and detaches the loop device).
 dev=$(stat -c '%d' "$VZT_TMP/private")
-[ $((dev >> 8)) -ne 0 ] || vzt_skip_all "$VZT_TMP is on a filesystem without a block device: I/O limits need one"
+if [ $((dev >> 8)) -eq 0 ]; then
+	vzt_need_prog losetup mkfs.ext4
+	truncate -s 256M "$VZT_TMP/disk.img"
+	loop=$(losetup --find --show "$VZT_TMP/disk.img") ||
+		vzt_skip_all "$VZT_TMP is on a filesystem without a block device, and no loop device to make one (losetup failed)"
+	vzt_ok "ext4 on $loop for the private area ($VZT_TMP has no block device)" \
+		sh -c "mkfs.ext4 -q '$loop' && mount '$loop' '$VZT_TMP/private'" || exit 1
+	dev=$(stat -c '%d' "$VZT_TMP/private")
+	# (dev_t: minor's low byte, then 12 bits of major, then minor's rest)
+	vzt_is "$(( (dev >> 8) & 0xfff )):$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))" \
+		"$(cat "/sys/class/block/${loop#/dev/}/dev")" "the private area is on $loop"
+fi
 if cg_v2; then knob=io.max; ctl=io; else knob=blkio.throttle.write_iops_device; ctl=blkio; fi
 vzt_ct_up 101 || { vzt_failmsg "CT starts"; exit 1; }
 [ -f "$(cg_file 101 $ctl $knob)" ] || vzt_skip_all "no I/O throttling in this kernel ($knob)"
@@ -21,6 +36,19 @@ base=$(wr 4k 150)
 vzt_true "direct writer runs unthrottled ($base ms for 150 x 4K)" test -n "$base"
 vzt_ok "IOPSLIMIT 50" vzctl set 101 --iopslimit 50 --ioprio 6 --save
 vzt_like "$(cg_read 101 $ctl $knob)" "^[0-9]+:[0-9]+ .*50" "per-device iops limit in the cgroup"
+# IOPRIO 6 is weight 400 (the default 4 is the kernel's 100) where the
+# kernel has a weight knob (BFQ's, or v2's io.cost io.weight); else it is
+# reported as not enforced
+w=
+for f in io.bfq.weight io.weight blkio.bfq.weight blkio.weight; do
+	[ -f "$(cg_file 101 $ctl $f)" ] && { w=$f; break; }
+done
+if [ -n "$w" ]; then
+	vzt_like "$(cg_read 101 $ctl $w | head -n 1)" "^(default )?400$" "IOPRIO 6: $w 400"
+else
+	vzt_like "$(vzctl set 101 --ioprio 6 2>&1)" "not enforced: IOPRIO: no I/O weight knob" \
+		"IOPRIO: no weight knob in this kernel, reported as not enforced"
+fi
 t=$(wr 4k 150)
 vzt_true "150 writes at 50 IOPS take about 3 s (got $t ms, unthrottled $base ms)" test "$t" -ge 2300 -a "$t" -le 8000
 vzt_ok "IOPSLIMIT off, IOLIMIT 1M" vzctl set 101 --iopslimit 0 --iolimit 1M --save

@@ -13,6 +13,8 @@ if ! cg_v2; then
 	vzt_is "$(cg_read 101 memory memory.memsw.limit_in_bytes)" $((64 << 20)) "RAM + swap limit (memsw)"
 else
 	vzt_is "$(cg_read 101 memory memory.swap.max)" 0 "swap.max 0"
+	# VSwap's slow-down before the hard limit: memory.high 1/16 below it
+	vzt_is "$(cg_read 101 memory memory.high)" $((60 << 20)) "memory.high 60M (RAM - 1/16)"
 fi
 
 sleep 300 & hostpid=$!
@@ -20,6 +22,10 @@ vzt_on_exit "kill $hostpid"
 vzt_ok "50 MB fits" vzctl exec 101 dd if=/dev/zero of=/dev/null bs=50M count=1
 vzctl exec 101 dd if=/dev/zero of=/dev/null bs=200M count=1 >/dev/null 2>&1; rc=$?
 vzt_is "$rc" 137 "200 MB: killed by SIGKILL (the OOM killer) inside"
+if cg_v2; then
+	hi=$(awk '$1 == "high" {print $2}' "$(cg_file 101 memory memory.events)")
+	vzt_true "throttled at memory.high on the way (memory.events high $hi)" test "${hi:-0}" -ge 1
+fi
 oom=$(vzctl ubc 101 -j | jq '.[] | select(.resource=="oomguarpages") | .failcnt')
 vzt_true "OOM kill counted in oomguarpages failcnt ($oom)" test "${oom:-0}" -ge 1
 vzt_is "$(vzctl status 101 | awk '{print $5}')" running "the CT itself still runs"

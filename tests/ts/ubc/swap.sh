@@ -19,7 +19,8 @@ else
 	why="swap file: ${why:-cannot make one in $VZT_TMP}"
 	rm -f "$sw"
 	sw=
-	if command -v zramctl >/dev/null && modprobe zram 2>/dev/null &&
+	# (the guest preloads zram: its modules are not under the chroot's /lib/modules)
+	if command -v zramctl >/dev/null && { [ -d /sys/module/zram ] || modprobe zram 2>/dev/null; } &&
 		sw=$(zramctl --find --size 256M 2>/dev/null) && [ -n "$sw" ]; then
 		vzt_on_exit "zramctl --reset '$sw'"
 		if ! mkswap "$sw" >/dev/null 2>&1 || ! err=$(swapon "$sw" 2>&1); then
