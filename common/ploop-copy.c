@@ -215,16 +215,8 @@ int ploop_copy_send(const char *arg, const struct ploop_copy_param *p,
 		}
 	}
 	{
-		uint64_t t0 = vz_now_ns();
 		_cleanup_free_ char *mp = ploop_fs_of(ff);
-		int fz = -1;
-		/* write back what the fs holds before it stops everyone */
-		if (mp) {
-			_cleanup_close_ int mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (mfd >= 0)
-				syncfs(mfd);
-		}
-		uint64_t t1 = vz_now_ns();
+		struct ploop_freeze fz;
 		if (ploop_freeze(mp, &fz, err) < 0)
 			goto out_track;
 		uint64_t t2 = vz_now_ns();
@@ -236,10 +228,12 @@ int ploop_copy_send(const char *arg, const struct ploop_copy_param *p,
 		if (r == 0)
 			r = send_rec(&s, NULL, 0, 0, err);
 		uint64_t t3 = vz_now_ns();
-		ploop_thaw(fz);
-		stats->frozen_ms = (vz_now_ns() - t1) / 1000000;
-		vz_info("copy final pass: sync %.1f ms, freeze %.1f ms, frozen pass %.1f ms (%" PRIu64 " bytes)",
-			(double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6,
+		ploop_thaw(&fz);
+		/* without a mounted fs the stop command alone holds the writers */
+		stats->frozen_ms = mp ? (uint64_t)ploop_frozen_ms(&fz) : (t3 - t2) / 1000000;
+		vz_info("copy final pass: sync and checkpoint %.1f ms, fs frozen for %.1f ms: freeze %.1f ms, frozen pass %.1f ms (%" PRIu64 " bytes)",
+			(double)fz.presync_ns / 1e6, ploop_frozen_ms(&fz),
+			(double)(fz.t_frozen - fz.t_freeze) / 1e6,
 			(double)(t3 - t2) / 1e6, sent);
 		if (r < 0)
 			goto out_track;

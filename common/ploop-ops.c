@@ -810,31 +810,6 @@ int ploop_list_mounted(char ***descs, struct vz_error *err)
 
 /* --- snapshots --- */
 
-int ploop_freeze(const char *mp, int *fdp, struct vz_error *err)
-{
-	*fdp = -1;
-	if (!mp)
-		return 0;
-	int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM, "open %s", mp);
-	if (ioctl(fd, FIFREEZE, 0) < 0) {
-		close(fd);
-		return vz_fail_errno(err, VZ_ESYSTEM, "freeze %s", mp);
-	}
-	*fdp = fd;
-	return 0;
-}
-
-void ploop_thaw(int fd)
-{
-	if (fd < 0)
-		return;
-	if (ioctl(fd, FITHAW, 0) < 0)
-		vz_warn("thaw: %s", strerror(errno));
-	close(fd);
-}
-
 /* The fs mounted from ff's loop device, if any. */
 char *ploop_fs_of(const char *ff)
 {
@@ -896,27 +871,25 @@ int ploop_snapshot(const char *arg, char guid_out[39], struct vz_error *err)
 	ff = ploop_fuse_file(&d, NULL);
 	if (ploop_ctl_alive(ff)) {
 		_cleanup_free_ char *mp = ploop_fs_of(ff);
-		int fz = -1;
+		struct ploop_freeze fz;
 		_cleanup_free_ char *cmd = xasprintf("snapshot-prepare %s", npath);
 		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
 			goto undo;
-		/* write back first, so the freeze itself has little to do */
-		if (mp) {
-			_cleanup_close_ int mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (mfd >= 0)
-				syncfs(mfd);
-		}
-		uint64_t t0 = vz_now_ns();
 		if (ploop_freeze(mp, &fz, err) < 0)
 			goto undo;
 		uint64_t t1 = vz_now_ns();
 		int r = ploop_ctl_call(ff, "snapshot-switch", NULL, NULL, NULL, err);
-		uint64_t t2 = vz_now_ns();
-		ploop_thaw(fz);
-		uint64_t t3 = vz_now_ns();
-		vz_info("snapshot switch took %.1f ms (fs frozen): freeze %.1f, switch %.1f, thaw %.1f",
-			(double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
-			(double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
+		ploop_thaw(&fz);
+		if (mp)
+			vz_info("snapshot: fs frozen for %.1f ms: freeze %.1f, switch %.1f, thaw %.1f "
+				"(sync and journal checkpoint before it %.1f ms%s)",
+				ploop_frozen_ms(&fz), (double)(fz.t_frozen - fz.t_freeze) / 1e6,
+				(double)(fz.t_thaw - t1) / 1e6, (double)(fz.t_end - fz.t_thaw) / 1e6,
+				(double)fz.presync_ns / 1e6,
+				fz.expedited ? "; RCU grace periods expedited" : "");
+		else
+			vz_info("snapshot: switch %.1f ms (no fs mounted to freeze)",
+				(double)(vz_now_ns() - t1) / 1e6);
 		if (r < 0)
 			goto undo;
 	}

@@ -3,6 +3,7 @@
 #define VZ_PLOOP_PRIV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct vz_error;
 struct ploop_desc;
@@ -19,7 +20,21 @@ char *ploop_loop_of(const char *fuse_file);
 char *ploop_fs_of(const char *fuse_file);
 bool ploop_loop_dio(const char *dev);
 int ploop_umount_ff(const char *fuse_file, struct vz_error *err);
-int ploop_freeze(const char *mountpoint, int *fd, struct vz_error *err);
-void ploop_thaw(int fd);
+
+/* ploop-freeze.c: the fs frozen for a live operation.  ploop_freeze
+ * writes back and checkpoints the journal first, so the frozen window
+ * (t_freeze to t_end) holds little I/O; mountpoint NULL freezes nothing. */
+struct ploop_freeze {
+	int fd;             /* the frozen mount point, -1 when none */
+	int rcu_lock;       /* held while we set rcu_expedited, else -1 */
+	bool expedited;     /* RCU grace periods were expedited */
+	uint64_t presync_ns;                    /* syncfs + checkpoint, before */
+	uint64_t t_freeze, t_frozen, t_thaw, t_end;  /* vz_now_ns() */
+};
+int ploop_freeze(const char *mountpoint, struct ploop_freeze *fz,
+		 struct vz_error *err);
+void ploop_thaw(struct ploop_freeze *fz);
+/* Freeze start to thaw end, in ms (0 when nothing was frozen). */
+double ploop_frozen_ms(const struct ploop_freeze *fz);
 
 #endif

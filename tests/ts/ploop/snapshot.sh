@@ -37,9 +37,10 @@ busy_stop
 kill $seqw; wait $seqw 2>/dev/null
 vzt_is "$rc" 0 "live snapshot of a busy disk"
 vzt_like "$S1" '^\{[0-9a-f-]{36}\}$' "snapshot prints its GUID"
-ms=$(sed -n 's/.*switch took \([0-9.]*\) ms.*/\1/p' snap.err)
-vzt_diag "snapshot switch under load: ${ms} ms (fs frozen)"
-vzt_true "snapshot switch took ${ms} ms (< 1000 on this shared machine)" awk -v m="$ms" 'BEGIN{exit !(m != "" && m < 1000)}'
+# the frozen window is reported (its length is the bench's business:
+# bench/ploop-snapshot)
+vzt_like "$(cat snap.err)" 'snapshot: fs frozen for [0-9.]+ ms: freeze [0-9.]+, switch [0-9.]+, thaw [0-9.]+ \(sync and journal checkpoint before it [0-9.]+ ms' "snapshot -v reports the frozen window"
+vzt_diag "$(cat snap.err)"
 vzt_is "$(sed -n 's/.*<TopGUID>\(.*\)<.*/\1/p' $D)" "{5fbaabe3-6958-40ff-92a7-860e329aab41}" "top GUID stays the top"
 vzt_like "$(ploop snapshot-list $D)" "$S1" "snapshot-list shows it"
 
