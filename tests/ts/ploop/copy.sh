@@ -2,7 +2,9 @@
 # ploop copy: a busy disk sent live in rounds (write tracker), the stop
 # command run before the frozen final pass; the received image equals the
 # source as it was at the stop command, clean (no dirty flag), with a
-# DiskDescriptor.xml.  Offline copy equals the source byte for byte.
+# DiskDescriptor.xml.  Offline copy equals the source byte for byte.  A
+# disk with snapshots arrives as one delta holding the flat view of its top,
+# offline and live.
 . "$VZ_SRC/tests/lib.sh"
 vzt_init
 . "$VZ_SRC/tests/ts/ploop/lib-ploop"
@@ -49,7 +51,56 @@ vzt_true "nothing left from the bad stream" [ ! -e bad.hds ]
 vzt_fail 10 "ended" "truncated stream refused" sh -c "ploop copy -s $D | head -c 100000 | ploop copy -d $VZT_TMP/bad.hds"
 vzt_true "nothing left from the truncated stream" [ ! -e bad.hds ]
 vzt_fail 9 "exists" "receive does not overwrite" sh -c "ploop copy -s $D | ploop copy -d $VZT_TMP/dst2/root.hds"
+
+# A disk with snapshots goes as one delta: the flat view of its top.
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+head -c 8M /dev/urandom > mnt/s1; sync
 ploop snapshot $D >/dev/null
-vzt_fail 5 "without snapshots" "disk with snapshots refused" sh -c "ploop copy -s $D > /dev/null"
+head -c 8M /dev/urandom > mnt/s2
+dd if=/dev/urandom of=mnt/a bs=1M count=3 seek=7 conv=notrunc,fsync status=none
+rm mnt/s1; sync
+ploop snapshot $D >/dev/null
+head -c 4M /dev/urandom > mnt/s3; sync
+A3=$(md5sum < mnt/a); S2=$(md5sum < mnt/s2); S3=$(md5sum < mnt/s3)
+ploop umount $D
+vzt_is "$(ploop info -j $D | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["deltas"]))')" 3 "source has 3 deltas"
+mkdir -p dst3 dst4
+ploop -v copy -s $D 2> copy3.err | ploop copy -d "$VZT_TMP/dst3/root.hds"
+vzt_is "${PIPESTATUS[*]}" "0 0" "offline copy of a disk with snapshots"
+vzt_like "$(cat copy3.err)" "3 deltas go as one" "sender says it sends the flat view"
+vzt_is "$(ls dst3)" "$(printf 'DiskDescriptor.xml\nroot.hds')" "receiver has one image and its descriptor"
+vzt_like "$(ploop check dst3/root.hds)" clean "received image clean"
+vzt_ok "qemu-img check on the received flat image" qemu-img check -f parallels dst3/root.hds
+# the flat content: the source's chain read by the server equals the copy
+rm -f q.raw; qemu-img convert -f parallels -O raw dst3/root.hds q.raw
+sdev=$(ploop mount $D)
+vzt_ok "flat content equals the source's top view" cmp "$sdev" q.raw
+ploop umount $D; rm -f q.raw
+vzt_true "the copy stores only what the chain holds ($(stat -c %s dst3/root.hds) bytes)" \
+	[ "$(stat -c %s dst3/root.hds)" -le "$(cat src/root.hds* | wc -c)" ]
+
+# live, under a writer, with snapshots: equal to the source at the stop command
+ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
+( i=0; while :; do i=$((i + 1)); echo "$i" >> mnt/log2;
+  dd if=/dev/urandom of=mnt/churn2 bs=64k count=8 seek=$((i % 64 * 8)) conv=notrunc status=none; sync mnt/log2; done ) &
+w=$!
+sleep 0.5
+ploop -v copy -s $D -F "kill -STOP $w" 2> copy4.err | ploop copy -d "$VZT_TMP/dst4/root.hds"
+vzt_is "${PIPESTATUS[*]}" "0 0" "live copy of a busy disk with snapshots"
+vzt_diag "$(grep -E 'pass|frozen' copy4.err)"
+L2=$(md5sum < mnt/log2); C2=$(md5sum < mnt/churn2); n=$(wc -l < mnt/log2)
+vzt_like "$(ploop check dst4/root.hds)" clean "received image clean"
+vzt_ok "qemu-img check on the received image" qemu-img check -f parallels dst4/root.hds
+ploop mount -m "$VZT_TMP/mnt2" dst4 >/dev/null
+vzt_is "$(md5sum < mnt2/a)" "$A3" "file changed after the first snapshot equal"
+vzt_is "$(md5sum < mnt2/s2)" "$S2" "file written between snapshots equal"
+vzt_is "$(md5sum < mnt2/s3)" "$S3" "file written after the last snapshot equal"
+vzt_true "file deleted after the first snapshot stays deleted" [ ! -e mnt2/s1 ]
+vzt_is "$(md5sum < mnt2/log2)" "$L2" "writer's log equal to the source at stop ($n lines)"
+vzt_is "$(md5sum < mnt2/churn2)" "$C2" "churned file equal to the source at stop"
+ploop umount dst4
+dev=$(ploop mount dst4); vzt_ok "e2fsck -fn on the received disk" e2fsck -fn "$dev"; ploop umount dst4
+kill -9 $w; wait $w 2>/dev/null
+ploop umount $D
 vzt_is "$(ploop_leaks)" "" "no leaks"
 vzt_done
