@@ -10,8 +10,8 @@
  *   1. syncfs: write back dirty data and commit the running transaction;
  *   2. EXT4_IOC_CHECKPOINT: write the journal's metadata home, so the
  *      journal flush inside ext4_freeze has little left to do;
- *   3. /sys/kernel/rcu_expedited set to 1 for the window only (under a
- *      host-wide lock, restored to what it was at thaw).
+ *   3. /sys/kernel/rcu_expedited set to 1 for the window only (flock on
+ *      the knob itself held meanwhile; set back to 0 at thaw).
  * PLOOP_RCU_EXPEDITE=0 in the environment leaves step 3 out (the bench's
  * baseline). */
 #include <errno.h>
@@ -33,66 +33,52 @@
 #endif
 
 #define RCU_EXPEDITED "/sys/kernel/rcu_expedited"
-#define RCU_LOCK "/run/ploop-rcu-expedited.lock"
 
 static void rcu_expedite(struct ploop_freeze *fz)
 {
 	const char *e = getenv("PLOOP_RCU_EXPEDITE");
 	if (e && !strcmp(e, "0"))
 		return;
-	/* Two ploop commands on two disks must not restore each other's
-	 * value: the lock spans read, set and restore. */
-	int lk = open(RCU_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (lk < 0)
-		return;
-	if (flock(lk, LOCK_EX) < 0) {
-		close(lk);
-		return;
-	}
+	/* read-only in a container: plain grace periods */
 	int fd = open(RCU_EXPEDITED, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Two ploop commands on two disks must not restore each other's
+	 * value: a lock on the knob itself spans read, set and restore. */
 	char old = 0;
-	if (fd < 0 || pread(fd, &old, 1, 0) != 1) {
-		if (fd >= 0)
-			close(fd);
-		close(lk);
+	if (flock(fd, LOCK_EX) < 0 || pread(fd, &old, 1, 0) != 1) {
+		close(fd);
 		return;
 	}
 	if (old != '0') {
-		/* already expedited by the administrator: nothing to do */
+		/* already expedited by the administrator */
 		close(fd);
-		close(lk);
 		fz->expedited = true;
 		return;
 	}
 	if (pwrite(fd, "1", 1, 0) != 1) {
-		/* read-only sysfs (a container): plain grace periods */
 		close(fd);
-		close(lk);
 		return;
 	}
-	close(fd);
-	fz->rcu_lock = lk;
+	fz->rcu_fd = fd;
 	fz->expedited = true;
 }
 
 static void rcu_restore(struct ploop_freeze *fz)
 {
-	if (fz->rcu_lock < 0)
+	if (fz->rcu_fd < 0)
 		return;
-	int fd = open(RCU_EXPEDITED, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1)
+	if (pwrite(fz->rcu_fd, "0", 1, 0) != 1)
 		vz_warn("restore %s to 0: %s", RCU_EXPEDITED, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	close(fz->rcu_lock);
-	fz->rcu_lock = -1;
+	close(fz->rcu_fd);
+	fz->rcu_fd = -1;
 }
 
 int ploop_freeze(const char *mp, struct ploop_freeze *fz, struct vz_error *err)
 {
 	memset(fz, 0, sizeof(*fz));
 	fz->fd = -1;
-	fz->rcu_lock = -1;
+	fz->rcu_fd = -1;
 	if (!mp)
 		return 0;
 	int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

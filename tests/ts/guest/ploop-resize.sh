@@ -7,8 +7,9 @@
 # "v2 ploop/resize.sh: ...".
 #
 # The guest's /tmp is a tmpfs, and Debian's 6.1 tmpfs refuses O_DIRECT,
-# which the ploop server opens its deltas with: the test trees go to an
-# ext4 file system on a loop device over a file in the guest's /run.
+# which the ploop server opens its deltas with: the guest's /tmp (where
+# the tests make their trees) becomes an ext4 file system on a loop device
+# over a file in the guest's /run.
 . "$VZ_SRC/tests/lib.sh"
 . "$VZ_SRC/tests/guest/lib.sh"
 vzt_init
@@ -24,13 +25,26 @@ guest_cmd='set -e
 caps=$(sed -n "s/^CapEff:\t//p" /proc/self/status)
 [ $(( 0x$caps >> 24 & 1 )) = 1 ] || { echo "guest root lacks CAP_SYS_RESOURCE" >&2; exit 3; }
 [ -c /dev/fuse ] && [ -c /dev/loop-control ] || { echo "guest lacks /dev/fuse or /dev/loop-control" >&2; exit 3; }
+# /tmp becomes ext4; what was mounted below it (this test'"'"'s share for
+# the logs, a source tree in /tmp) shows through again
+keep=/run/vzt-oldtmp
+mkdir -p $keep
+mount --rbind /tmp $keep
 truncate -s 8G /run/vzt-tmp.img
 mkfs.ext4 -q -F -E lazy_itable_init=1,lazy_journal_init=1 /run/vzt-tmp.img
 mount -o loop /run/vzt-tmp.img /tmp
 chmod 1777 /tmp
+seen=
+for m in $(awk -v k="$keep/" "index(\$5, k) == 1 { print substr(\$5, length(k) + 1) }" /proc/self/mountinfo | sort -u); do
+	inner=
+	for s in $seen; do case $m in "$s"/*) inner=1 ;; esac; done
+	[ -z "$inner" ] || continue
+	mkdir -p "/tmp/$m"
+	mount --rbind "$keep/$m" "/tmp/$m"
+	seen="$seen $m"
+done
 rc=0
 "$@" || rc=$?
-umount /tmp || true
 exit $rc'
 vzg_run --share "$share" --mem 1536 --timeout "$limit" -- \
 	env VZ_TEST_LOGDIR="$share/logs" VZ_TEST_TIMEOUT=$((limit - 60)) \
