@@ -15,21 +15,32 @@ vzt_ok "init" ploop init -s 1G -t ext4 src/root.hds || exit 1
 D=$VZT_TMP/src/DiskDescriptor.xml
 ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
 head -c 40M /dev/urandom > mnt/a; A=$(md5sum < mnt/a)
-# a writer that keeps changing the disk until the stop command pauses it
-( i=0; while :; do i=$((i + 1)); echo "$i" >> mnt/log;
-  dd if=/dev/urandom of=mnt/churn bs=64k count=8 seek=$((i % 64 * 8)) conv=notrunc status=none; sync mnt/log; done ) &
-w=$!
-sleep 0.5
-ploop -v copy -s $D -F "kill -STOP $w" 2> copy.err | ploop copy -d "$VZT_TMP/dst/root.hds"
-vzt_is "${PIPESTATUS[*]}" "0 0" "live copy through a pipe"
-vzt_diag "$(grep -E 'pass|frozen' copy.err)"
+# live_copy LOG CHURN ERR IMAGE: a writer appends numbered lines to LOG
+# and rewrites CHURN until the stop command pauses it (pid in $w), while
+# the disk is copied live into IMAGE; both exit statuses in $copy_rc
+live_copy() {
+	( i=0; while :; do i=$((i + 1)); echo "$i" >> "mnt/$1"
+	  dd if=/dev/urandom of="mnt/$2" bs=64k count=8 seek=$((i % 64 * 8)) conv=notrunc status=none
+	  sync "mnt/$1"; done ) &
+	w=$!
+	sleep 0.5
+	ploop -v copy -s $D -F "kill -STOP $w" 2> "$3" | ploop copy -d "$4"
+	copy_rc="${PIPESTATUS[*]}"
+	vzt_diag "$(grep -E 'pass|frozen' "$3")"
+}
+# received DIR: the image received in DIR is clean and QEMU agrees
+received() {
+	vzt_like "$(ploop check "$1/root.hds")" clean "$1: received image clean (dirty flag cleared)"
+	vzt_ok "$1: qemu-img check on the received image" qemu-img check -f parallels "$1/root.hds"
+}
+live_copy log churn copy.err "$VZT_TMP/dst/root.hds"
+vzt_is "$copy_rc" "0 0" "live copy through a pipe"
 vzt_like "$(cat copy.err)" "copy: [0-9]+ passes" "sender reports its passes"
 vzt_is "$(ps -o state= -p $w)" T "stop command ran (writer stopped)"
 # the source now stands still: its state is the state at the stop command
 L=$(md5sum < mnt/log); C=$(md5sum < mnt/churn); n=$(wc -l < mnt/log)
 vzt_true "destination has a descriptor" [ -f dst/DiskDescriptor.xml ]
-vzt_like "$(ploop check dst/root.hds)" clean "received image clean (dirty flag cleared)"
-vzt_ok "qemu-img check on the received image" qemu-img check -f parallels dst/root.hds
+received dst
 ploop mount -m "$VZT_TMP/mnt2" dst >/dev/null
 vzt_is "$(md5sum < mnt2/a)" "$A" "static file equal"
 vzt_is "$(md5sum < mnt2/log)" "$L" "writer's log equal to the source at stop ($n lines)"
@@ -69,8 +80,7 @@ ploop -v copy -s $D 2> copy3.err | ploop copy -d "$VZT_TMP/dst3/root.hds"
 vzt_is "${PIPESTATUS[*]}" "0 0" "offline copy of a disk with snapshots"
 vzt_like "$(cat copy3.err)" "3 deltas go as one" "sender says it sends the flat view"
 vzt_is "$(ls dst3)" "$(printf 'DiskDescriptor.xml\nroot.hds')" "receiver has one image and its descriptor"
-vzt_like "$(ploop check dst3/root.hds)" clean "received image clean"
-vzt_ok "qemu-img check on the received flat image" qemu-img check -f parallels dst3/root.hds
+received dst3
 # the flat content: the source's chain read by the server equals the copy
 rm -f q.raw; qemu-img convert -f parallels -O raw dst3/root.hds q.raw
 sdev=$(ploop mount $D)
@@ -81,16 +91,10 @@ vzt_true "the copy stores only what the chain holds ($(stat -c %s dst3/root.hds)
 
 # live, under a writer, with snapshots: equal to the source at the stop command
 ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
-( i=0; while :; do i=$((i + 1)); echo "$i" >> mnt/log2;
-  dd if=/dev/urandom of=mnt/churn2 bs=64k count=8 seek=$((i % 64 * 8)) conv=notrunc status=none; sync mnt/log2; done ) &
-w=$!
-sleep 0.5
-ploop -v copy -s $D -F "kill -STOP $w" 2> copy4.err | ploop copy -d "$VZT_TMP/dst4/root.hds"
-vzt_is "${PIPESTATUS[*]}" "0 0" "live copy of a busy disk with snapshots"
-vzt_diag "$(grep -E 'pass|frozen' copy4.err)"
+live_copy log2 churn2 copy4.err "$VZT_TMP/dst4/root.hds"
+vzt_is "$copy_rc" "0 0" "live copy of a busy disk with snapshots"
 L2=$(md5sum < mnt/log2); C2=$(md5sum < mnt/churn2); n=$(wc -l < mnt/log2)
-vzt_like "$(ploop check dst4/root.hds)" clean "received image clean"
-vzt_ok "qemu-img check on the received image" qemu-img check -f parallels dst4/root.hds
+received dst4
 ploop mount -m "$VZT_TMP/mnt2" dst4 >/dev/null
 vzt_is "$(md5sum < mnt2/a)" "$A3" "file changed after the first snapshot equal"
 vzt_is "$(md5sum < mnt2/s2)" "$S2" "file written between snapshots equal"
