@@ -10,8 +10,8 @@
  *   1. syncfs: write back dirty data and commit the running transaction;
  *   2. EXT4_IOC_CHECKPOINT: write the journal's metadata home, so the
  *      journal flush inside ext4_freeze has little left to do;
- *   3. /sys/kernel/rcu_expedited set to 1 for the window only (flock on
- *      the knob itself held meanwhile; set back to 0 at thaw).
+ *   3. /sys/kernel/rcu_expedited set to 1 for the FIFREEZE call only
+ *      (flock on the knob itself held meanwhile; set back to 0 after).
  * PLOOP_RCU_EXPEDITE=0 in the environment leaves step 3 out (the bench's
  * baseline). */
 #include <errno.h>
@@ -92,9 +92,13 @@ int ploop_freeze(const char *mp, struct ploop_freeze *fz, struct vz_error *err)
 	rcu_expedite(fz);
 	fz->t_freeze = vz_now_ns();
 	fz->presync_ns = fz->t_freeze - t;
-	if (ioctl(fd, FIFREEZE, 0) < 0) {
-		int e = errno;
-		rcu_restore(fz);
+	int r = ioctl(fd, FIFREEZE, 0);
+	int e = errno;
+	/* only freeze_super waits for grace periods (the thaw queues its
+	 * callbacks): a long frozen pass of copy keeps neither the knob
+	 * nor its lock */
+	rcu_restore(fz);
+	if (r < 0) {
 		close(fd);
 		return vz_fail_errnum(err, VZ_ESYSTEM, e, "freeze %s", mp);
 	}
@@ -111,7 +115,6 @@ void ploop_thaw(struct ploop_freeze *fz)
 	if (ioctl(fz->fd, FITHAW, 0) < 0)
 		vz_warn("thaw: %s", strerror(errno));
 	fz->t_end = vz_now_ns();
-	rcu_restore(fz);
 	close(fz->fd);
 	fz->fd = -1;
 }

@@ -48,7 +48,7 @@ int ploop_umount_ff(const char *fuse_file, struct vz_error *err);
  * (t_freeze to t_end) holds little I/O; mountpoint NULL freezes nothing. */
 struct ploop_freeze {
 	int fd;             /* the frozen mount point, -1 when none */
-	int rcu_fd;         /* rcu_expedited, locked while we set it, or -1 */
+	int rcu_fd;         /* rcu_expedited, locked while FIFREEZE runs, or -1 */
 	bool expedited;     /* RCU grace periods were expedited */
 	uint64_t presync_ns;                    /* syncfs + checkpoint, before */
 	uint64_t t_freeze, t_frozen, t_thaw, t_end;  /* vz_now_ns() */
