@@ -32,6 +32,7 @@ busy_start
 seqw=$!
 sleep 0.5
 before=$(wc -l < mnt/seq)
+rcu=$(cat /sys/kernel/rcu_expedited 2>/dev/null)
 S1=$(ploop -v snapshot $D 2> snap.err); rc=$?
 busy_stop
 kill $seqw; wait $seqw 2>/dev/null
@@ -41,6 +42,24 @@ vzt_like "$S1" '^\{[0-9a-f-]{36}\}$' "snapshot prints its GUID"
 # bench/ploop-snapshot)
 vzt_like "$(cat snap.err)" 'snapshot: fs frozen for [0-9.]+ ms: freeze [0-9.]+, switch [0-9.]+, thaw [0-9.]+ \(sync and journal checkpoint before it [0-9.]+ ms' "snapshot -v reports the frozen window"
 vzt_diag "$(cat snap.err)"
+# the freeze expedites RCU grace periods, and puts the knob back
+if [ -w /sys/kernel/rcu_expedited ] && [ "$rcu" = 0 ]; then
+	vzt_like "$(cat snap.err)" "RCU grace periods expedited" "the freeze expedited RCU grace periods"
+	vzt_is "$(cat /sys/kernel/rcu_expedited)" 0 "rcu_expedited put back after the freeze"
+	# two disks at once must not restore each other's value
+	for n in 2 3; do
+		mkdir -p disk$n mnt$n
+		ploop init -s 256M -t ext4 disk$n/root.hds >/dev/null &&
+			ploop mount -m "$VZT_TMP/mnt$n" disk$n >/dev/null
+	done
+	for _ in 1 2 3; do ploop snapshot disk2 >/dev/null & ploop snapshot disk3 >/dev/null; wait; done
+	vzt_is "$(cat /sys/kernel/rcu_expedited)" 0 "rcu_expedited still 0 after snapshots of two disks at once"
+	vzt_is "$(ploop snapshot-list disk2 | grep -c '{') $(ploop snapshot-list disk3 | grep -c '{')" "4 4" \
+		"both disks got their 3 snapshots"
+	ploop umount disk2; ploop umount disk3
+else
+	vzt_skip "rcu_expedited is not writable or not 0 here: freeze with plain grace periods"
+fi
 vzt_is "$(sed -n 's/.*<TopGUID>\(.*\)<.*/\1/p' $D)" "{5fbaabe3-6958-40ff-92a7-860e329aab41}" "top GUID stays the top"
 vzt_like "$(ploop snapshot-list $D)" "$S1" "snapshot-list shows it"
 
