@@ -16,6 +16,7 @@
  * baseline). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,16 @@ int ploop_freeze(const char *mp, struct ploop_freeze *fz, struct vz_error *err)
 	uint32_t flags = 0;
 	/* not ext4, or an old kernel: the freeze flushes the journal itself */
 	ioctl(fd, EXT4_IOC_CHECKPOINT, &flags);
+	/* ^C or a TERM in the window would leave the fs frozen: they wait
+	 * for the thaw (and a broken pipe fails the write, no signal) */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigaddset(&stop, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &stop, &fz->sigmask);
 	rcu_expedite(fz);
 	fz->t_freeze = vz_now_ns();
 	fz->presync_ns = fz->t_freeze - t;
@@ -99,6 +110,7 @@ int ploop_freeze(const char *mp, struct ploop_freeze *fz, struct vz_error *err)
 	 * nor its lock */
 	rcu_restore(fz);
 	if (r < 0) {
+		sigprocmask(SIG_SETMASK, &fz->sigmask, NULL);
 		close(fd);
 		return vz_fail_errnum(err, VZ_ESYSTEM, e, "freeze %s", mp);
 	}
@@ -117,6 +129,7 @@ void ploop_thaw(struct ploop_freeze *fz)
 	fz->t_end = vz_now_ns();
 	close(fz->fd);
 	fz->fd = -1;
+	sigprocmask(SIG_SETMASK, &fz->sigmask, NULL);
 }
 
 double ploop_frozen_ms(const struct ploop_freeze *fz)

@@ -2,6 +2,7 @@
 #ifndef VZ_PLOOP_PRIV_H
 #define VZ_PLOOP_PRIV_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,6 +53,7 @@ struct ploop_freeze {
 	bool expedited;     /* RCU grace periods were expedited */
 	uint64_t presync_ns;                    /* syncfs + checkpoint, before */
 	uint64_t t_freeze, t_frozen, t_thaw, t_end;  /* vz_now_ns() */
+	sigset_t sigmask;   /* the caller's, back at thaw */
 };
 int ploop_freeze(const char *mountpoint, struct ploop_freeze *fz,
 		 struct vz_error *err);

@@ -105,6 +105,24 @@ vzt_is "$(md5sum < mnt2/churn2)" "$C2" "churned file equal to the source at stop
 ploop umount dst4
 dev=$(ploop mount dst4); vzt_ok "e2fsck -fn on the received disk" e2fsck -fn "$dev"; ploop umount dst4
 kill -9 $w; wait $w 2>/dev/null
+
+# the receiver dies while the source is frozen: the sender thaws it
+mkdir -p dst5; mkfifo stream
+ploop copy -d "$VZT_TMP/dst5/root.hds" < stream 2>/dev/null & r=$!
+ploop copy -s $D -F "kill -9 $r" > stream 2> copy5.err; rc=$?
+wait $r 2>/dev/null
+vzt_true "sender failed when its receiver died (exit $rc)" [ "$rc" -ne 0 ]
+# a write to a frozen fs blocks uninterruptibly: wait 10 s, then thaw it
+# ourselves so that the test can end
+touch mnt/after-copy & t=$!
+for _ in $(seq 100); do kill -0 $t 2>/dev/null || break; sleep 0.1; done
+if kill -0 $t 2>/dev/null; then
+	vzt_failmsg "the source's fs is not left frozen (a write still blocks after 10 s)"
+	fsfreeze -u mnt
+else
+	vzt_pass "the source's fs is not left frozen"
+fi
+wait $t
 ploop umount $D
 vzt_is "$(ploop_leaks)" "" "no leaks"
 vzt_done
