@@ -112,7 +112,7 @@ int ploop_disk_open(const char *arg, int flags, struct ploop_disk *k,
 		goto fail;
 	struct ploop_image *top = ploop_desc_image(&k->d, k->d.top_guid);
 	if (!top) {
-		vz_fail(err, VZ_ECORRUPT, "%s: no image for the top %s", path, k->d.top_guid);
+		vz_fail(err, VZ_ECONFIG, "%s: no <Image> for the top %s", path, k->d.top_guid);
 		goto fail;
 	}
 	k->top = ploop_desc_image_path(&k->d, top);
