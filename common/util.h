@@ -83,4 +83,9 @@ int vz_run(char *const argv[], char *const envp_extra[], struct vz_error *err);
 /* Monotonic time in nanoseconds. */
 uint64_t vz_now_ns(void);
 
+/* One fd over a unix socket (SCM_RIGHTS, with one byte of data).
+ * vz_recv_fd returns it close-on-exec, or -1 (EOF, error). */
+int vz_send_fd(int sock, int fd);
+int vz_recv_fd(int sock);
+
 #endif
