@@ -47,7 +47,7 @@ vzt_is "$(md5sum < mnt2/log)" "$L" "writer's log equal to the source at stop ($n
 vzt_is "$(md5sum < mnt2/churn)" "$C" "churned file equal to the source at stop"
 ploop umount dst
 dev=$(ploop mount dst); vzt_ok "e2fsck -fn on the received disk" e2fsck -fn "$dev"; ploop umount dst
-kill -9 $w; wait $w 2>/dev/null
+ploop_stop_writer $w
 
 # offline: byte for byte
 ploop umount $D
@@ -104,7 +104,7 @@ vzt_is "$(md5sum < mnt2/log2)" "$L2" "writer's log equal to the source at stop (
 vzt_is "$(md5sum < mnt2/churn2)" "$C2" "churned file equal to the source at stop"
 ploop umount dst4
 dev=$(ploop mount dst4); vzt_ok "e2fsck -fn on the received disk" e2fsck -fn "$dev"; ploop umount dst4
-kill -9 $w; wait $w 2>/dev/null
+ploop_stop_writer $w
 
 # the receiver dies while the source is frozen: the sender thaws it
 mkdir -p dst5; mkfifo stream

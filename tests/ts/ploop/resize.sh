@@ -41,7 +41,7 @@ fi
 vzt_true "writer still running" kill -0 $w
 live_grow 300G
 vzt_is "$(blockdev --getsize64 "$dev")" $((300 * G)) "loop device has 300G (the BAT outgrew its cluster: data moved)"
-kill $w; wait $w 2>/dev/null
+ploop_stop_writer $w
 n=$(wc -l < mnt/log)
 vzt_is "$(seq 1 "$n" | md5sum)" "$(md5sum < mnt/log)" "writer's log intact ($n lines)"
 vzt_is "$(md5sum < mnt/a)" "$A" "data intact after grows"

@@ -19,7 +19,7 @@ qfile() {
 		md5sum < q.out; rm -f q.raw q.out
 }
 busy_start() { ( while :; do dd if=/dev/urandom of=mnt/busy bs=64k count=32 conv=fsync status=none; done ) & busy=$!; }
-busy_stop() { kill "$busy"; wait "$busy" 2>/dev/null; }
+busy_stop() { ploop_stop_writer "$busy"; }
 
 ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
 head -c 20M /dev/urandom > mnt/a; sync
@@ -35,7 +35,7 @@ before=$(wc -l < mnt/seq)
 rcu=$(cat /sys/kernel/rcu_expedited 2>/dev/null)
 S1=$(ploop -v snapshot $D 2> snap.err); rc=$?
 busy_stop
-kill $seqw; wait $seqw 2>/dev/null
+ploop_stop_writer $seqw
 vzt_is "$rc" 0 "live snapshot of a busy disk"
 vzt_like "$S1" '^\{[0-9a-f-]{36}\}$' "snapshot prints its GUID"
 # the frozen window is reported (its length is the bench's business:
