@@ -98,23 +98,77 @@ int ploop_lock(const char *desc_path, struct vz_error *err)
 	return -1;
 }
 
-int ploop_load(const char *arg, struct ploop_desc *d, int *lock, struct vz_error *err)
+int ploop_disk_open(const char *arg, int flags, struct ploop_disk *k,
+		    struct vz_error *err)
 {
+	memset(k, 0, sizeof(*k));
+	k->lock = -1;
 	_cleanup_free_ char *path = ploop_find_desc(arg, err);
 	if (!path)
 		return -1;
-	if (lock) {
-		*lock = ploop_lock(path, err);
-		if (*lock < 0)
-			return -1;
+	if ((flags & PLOOP_DISK_LOCK) && (k->lock = ploop_lock(path, err)) < 0)
+		return -1;
+	if (ploop_desc_read(path, &k->d, err) < 0)
+		goto fail;
+	struct ploop_image *top = ploop_desc_image(&k->d, k->d.top_guid);
+	if (!top) {
+		vz_fail(err, VZ_ECONFIG, "%s: no <Image> for the top %s", path, k->d.top_guid);
+		goto fail;
 	}
-	if (ploop_desc_read(path, d, err) < 0) {
-		if (lock) {
-			close(*lock);
-			*lock = -1;
-		}
+	k->top = ploop_desc_image_path(&k->d, top);
+	k->ff = ploop_fuse_file(&k->d, NULL);
+	if (flags & PLOOP_DISK_GEOMETRY) {
+		struct ploop_delta td;
+		if (ploop_delta_open(&td, k->top, PLOOP_OPEN_NOCHECK, err) < 0)
+			goto fail;
+		k->size = td.hdr.size_sectors * PLOOP_SECTOR;
+		k->cl = td.hdr.sectors;
+		ploop_delta_close(&td);
+	}
+	return 0;
+fail:
+	ploop_disk_close(k);
+	return -1;
+}
+
+void ploop_disk_close(struct ploop_disk *k)
+{
+	ploop_desc_free(&k->d);
+	free(k->top);
+	free(k->ff);
+	k->top = k->ff = NULL;
+	if (k->lock >= 0)
+		close(k->lock);
+	k->lock = -1;
+}
+
+int ploop_disk_new_delta(const struct ploop_disk *k, char **file, char **path,
+			 struct vz_error *err)
+{
+	char fguid[39];
+	ploop_guid_new(fguid);
+	/* the base's name with the new delta's GUID */
+	_cleanup_free_ char *base = xstrdup(k->d.images[0].file);
+	char *brace = strstr(base, ".{");
+	if (brace)
+		*brace = '\0';
+	char *f = xasprintf("%s.%s", base, fguid);
+	char *p = f[0] == '/' ? xstrdup(f) : xasprintf("%s/%s", k->d.dir, f);
+	if (ploop_delta_create(p, k->size, k->cl, err) < 0) {
+		free(f);
+		free(p);
 		return -1;
 	}
+	*file = f;
+	*path = p;
+	return 0;
+}
+
+/* Fails unless the descriptor lists snapshot guid. */
+static int need_snap(const struct ploop_disk *k, const char *guid, struct vz_error *err)
+{
+	if (!ploop_desc_snap(&k->d, guid))
+		return vz_fail(err, VZ_ENOENT, "%s: no snapshot %s", k->d.path, guid);
 	return 0;
 }
 
@@ -225,6 +279,14 @@ static int loop_attach(const char *ff, bool ro, char **devp, struct vz_error *er
 	_cleanup_close_ int file = open(ff, (ro ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
 	if (file < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "open %s", ff);
+	/* Before 6.x loop sized itself from the cached i_size, which FUSE
+	 * fills only at the first GETATTR (Debian's 6.1 made a loop device
+	 * of size 0 without it): ask for the attributes first. */
+	struct stat st;
+	if (fstat(file, &st) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "stat %s", ff);
+	if (st.st_size == 0)
+		return vz_fail(err, VZ_ESYSTEM, "%s: the ploop server exports an empty disk", ff);
 	_cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return vz_fail_errno(err, VZ_ENOSYS, "open /dev/loop-control (loop module?)");
@@ -521,37 +583,27 @@ int ploop_umount_ff(const char *ff, struct vz_error *err)
 int ploop_mount(const char *arg, const struct ploop_mount_param *p, char **device,
 		struct vz_error *err)
 {
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0)
 		return -1;
-	if (p->guid && !ploop_desc_snap(&d, p->guid)) {
-		vz_fail(err, VZ_ENOENT, "%s: no snapshot %s", d.path, p->guid);
-		ploop_desc_free(&d);
+	if (p->guid && need_snap(&k, p->guid, err) < 0)
 		return -1;
-	}
-	int rc = do_mount(&d, p, device, err);
-	ploop_desc_free(&d);
-	return rc;
+	return do_mount(&k.d, p, device, err);
 }
 
 int ploop_umount(const char *arg, const char *guid, struct vz_error *err)
 {
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0)
 		return -1;
-	if (guid && !strcasecmp(guid, d.top_guid))
+	if (guid && !strcasecmp(guid, k.d.top_guid))
 		guid = NULL;
-	_cleanup_free_ char *ff = ploop_fuse_file(&d, guid);
-	int rc;
-	if (!ploop_ctl_alive(ff) && !fuse_mounted(ff) && !ploop_loop_of(ff))
-		rc = vz_fail(err, VZ_ESTATE, "%s%s%s is not mounted", d.path,
-			     guid ? " snapshot " : "", guid ? guid : "");
-	else
-		rc = ploop_umount_ff(ff, err);
-	ploop_desc_free(&d);
-	return rc;
+	_cleanup_free_ char *ff = ploop_fuse_file(&k.d, guid);
+	_cleanup_free_ char *dev = ploop_loop_of(ff);
+	if (!ploop_ctl_alive(ff) && !fuse_mounted(ff) && !dev)
+		return vz_fail(err, VZ_ESTATE, "%s%s%s is not mounted", k.d.path,
+			       guid ? " snapshot " : "", guid ? guid : "");
+	return ploop_umount_ff(ff, err);
 }
 
 /* --- init --- */
@@ -664,14 +716,13 @@ out:
 int ploop_check_disk(const char *arg, int flags, FILE *out,
 		     struct ploop_check_stats *stats, struct vz_error *err)
 {
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
+	_cleanup_disk_ struct ploop_disk k;
 	memset(stats, 0, sizeof(*stats));
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0)
 		return -1;
 	int rc = 0;
-	for (size_t i = 0; i < d.nimages; i++) {
-		_cleanup_free_ char *p = ploop_desc_image_path(&d, &d.images[i]);
+	for (size_t i = 0; i < k.d.nimages; i++) {
+		_cleanup_free_ char *p = ploop_desc_image_path(&k.d, &k.d.images[i]);
 		struct ploop_check_stats st = { 0 };
 		struct vz_error e;
 		if (ploop_check(p, flags, out, &st, &e) < 0) {
@@ -686,7 +737,6 @@ int ploop_check_disk(const char *arg, int flags, FILE *out,
 		stats->repaired += st.repaired;
 		stats->clusters += st.clusters;
 	}
-	ploop_desc_free(&d);
 	return rc;
 }
 
@@ -694,30 +744,28 @@ int ploop_check_disk(const char *arg, int flags, FILE *out,
 
 int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *err)
 {
-	struct ploop_desc d;
+	_cleanup_disk_ struct ploop_disk k;
 	memset(info, 0, sizeof(*info));
-	if (ploop_load(arg, &d, NULL, err) < 0)
+	if (ploop_disk_open(arg, 0, &k, err) < 0)
 		return -1;
 	_cleanup_strv_ char **chain = NULL;
-	if (ploop_desc_chain(&d, NULL, &chain, err) < 0) {
-		ploop_desc_free(&d);
+	if (ploop_desc_chain(&k.d, NULL, &chain, err) < 0) {
 		return -1;
 	}
-	info->desc = xstrdup(d.path);
-	info->size = d.size_sectors * PLOOP_SECTOR;
-	info->cluster = d.blocksize * PLOOP_SECTOR;
+	info->desc = xstrdup(k.d.path);
+	info->size = k.d.size_sectors * PLOOP_SECTOR;
+	info->cluster = k.d.blocksize * PLOOP_SECTOR;
 	info->ndeltas = vz_strv_len(chain);
 	info->deltas = xcalloc(info->ndeltas, sizeof(*info->deltas));
 	for (size_t i = 0; chain[i]; i++) {
 		struct ploop_delta_info *di = &info->deltas[i];
-		struct ploop_image *im = ploop_desc_image(&d, chain[i]);
-		struct ploop_snap *sn = ploop_desc_snap(&d, chain[i]);
+		struct ploop_image *im = ploop_desc_image(&k.d, chain[i]);
+		struct ploop_snap *sn = ploop_desc_snap(&k.d, chain[i]);
 		snprintf(di->guid, sizeof(di->guid), "%s", chain[i]);
 		snprintf(di->parent, sizeof(di->parent), "%s", sn->parent);
-		di->file = ploop_desc_image_path(&d, im);
+		di->file = ploop_desc_image_path(&k.d, im);
 		struct ploop_delta dl;
 		if (ploop_delta_open(&dl, di->file, PLOOP_OPEN_NOCHECK, err) < 0) {
-			ploop_desc_free(&d);
 			ploop_info_free(info);
 			return -1;
 		}
@@ -729,7 +777,7 @@ int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *er
 			info->size = dl.hdr.size_sectors * PLOOP_SECTOR;
 		ploop_delta_close(&dl);
 	}
-	info->fuse_file = ploop_fuse_file(&d, NULL);
+	info->fuse_file = ploop_fuse_file(&k.d, NULL);
 	info->mounted = ploop_ctl_alive(info->fuse_file);
 	if (info->mounted) {
 		char *text = NULL;
@@ -747,17 +795,16 @@ int ploop_get_info(const char *arg, struct ploop_info *info, struct vz_error *er
 		if (info->device)
 			info->mountpoint = mountpoint_of(info->device);
 	}
-	for (size_t i = 0; i < d.nsnaps; i++) {
-		_cleanup_free_ char *vff = ploop_fuse_file(&d, d.snaps[i].guid);
+	for (size_t i = 0; i < k.d.nsnaps; i++) {
+		_cleanup_free_ char *vff = ploop_fuse_file(&k.d, k.d.snaps[i].guid);
 		if (!vz_path_exists(vff) || !ploop_ctl_alive(vff))
 			continue;
 		info->views = xrealloc(info->views, (info->nviews + 1) * sizeof(*info->views));
 		struct ploop_view_info *v = &info->views[info->nviews++];
-		snprintf(v->guid, sizeof(v->guid), "%s", d.snaps[i].guid);
+		snprintf(v->guid, sizeof(v->guid), "%s", k.d.snaps[i].guid);
 		v->device = ploop_loop_of(vff);
 		v->mountpoint = v->device ? mountpoint_of(v->device) : NULL;
 	}
-	ploop_desc_free(&d);
 	return 0;
 }
 
@@ -810,31 +857,6 @@ int ploop_list_mounted(char ***descs, struct vz_error *err)
 
 /* --- snapshots --- */
 
-int ploop_freeze(const char *mp, int *fdp, struct vz_error *err)
-{
-	*fdp = -1;
-	if (!mp)
-		return 0;
-	int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return vz_fail_errno(err, VZ_ESYSTEM, "open %s", mp);
-	if (ioctl(fd, FIFREEZE, 0) < 0) {
-		close(fd);
-		return vz_fail_errno(err, VZ_ESYSTEM, "freeze %s", mp);
-	}
-	*fdp = fd;
-	return 0;
-}
-
-void ploop_thaw(int fd)
-{
-	if (fd < 0)
-		return;
-	if (ioctl(fd, FITHAW, 0) < 0)
-		vz_warn("thaw: %s", strerror(errno));
-	close(fd);
-}
-
 /* The fs mounted from ff's loop device, if any. */
 char *ploop_fs_of(const char *ff)
 {
@@ -842,111 +864,79 @@ char *ploop_fs_of(const char *ff)
 	return dev ? mountpoint_of(dev) : NULL;
 }
 
+/* Gives delta `from` the GUID `to`, in its image, its snapshot entry and
+ * its children's parent references. */
+static void desc_rename(struct ploop_desc *d, const char *from, const char *to)
+{
+	struct ploop_image *im = ploop_desc_image(d, from);
+	struct ploop_snap *sn = ploop_desc_snap(d, from);
+	free(im->guid);
+	im->guid = xstrdup(to);
+	free(sn->guid);
+	sn->guid = xstrdup(to);
+	for (size_t i = 0; i < d->nsnaps; i++)
+		if (!strcasecmp(d->snaps[i].parent, from)) {
+			free(d->snaps[i].parent);
+			d->snaps[i].parent = xstrdup(to);
+		}
+}
+
+/* Switches the server to the prepared top with the fs frozen. */
+static int snapshot_live(const char *ff, const char *npath, struct vz_error *err)
+{
+	_cleanup_free_ char *mp = ploop_fs_of(ff);
+	_cleanup_free_ char *cmd = xasprintf("snapshot-prepare %s", npath);
+	struct ploop_freeze fz;
+	if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0 ||
+	    ploop_freeze(mp, &fz, err) < 0)
+		return -1;
+	uint64_t t1 = vz_now_ns();
+	int r = ploop_ctl_call(ff, "snapshot-switch", NULL, NULL, NULL, err);
+	ploop_thaw(&fz);
+	if (mp)
+		vz_info("snapshot: fs frozen for %.1f ms: freeze %.1f, switch %.1f, thaw %.1f "
+			"(sync and journal checkpoint before it %.1f ms%s)",
+			ploop_frozen_ms(&fz), (double)(fz.t_frozen - fz.t_freeze) / 1e6,
+			(double)(fz.t_thaw - t1) / 1e6, (double)(fz.t_end - fz.t_thaw) / 1e6,
+			(double)fz.presync_ns / 1e6,
+			fz.expedited ? "; RCU grace periods expedited" : "");
+	else
+		vz_info("snapshot: switch %.1f ms (no fs mounted to freeze)",
+			(double)(vz_now_ns() - t1) / 1e6);
+	return r;
+}
+
 int ploop_snapshot(const char *arg, char guid_out[39], struct vz_error *err)
 {
-	_cleanup_free_ char *toppath = NULL;
-	_cleanup_free_ char *base = NULL;
 	_cleanup_free_ char *nfile = NULL;
 	_cleanup_free_ char *npath = NULL;
-	_cleanup_free_ char *ff = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
-		return -1;
-	int rc = -1;
-	char sguid[39], fguid[39];
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK | PLOOP_DISK_GEOMETRY, &k, err) < 0 ||
+	    ploop_disk_new_delta(&k, &nfile, &npath, err) < 0)
+		return vz_prefix(err, "snapshot");
+	char sguid[39];
 	ploop_guid_new(sguid);
-	ploop_guid_new(fguid);
-	struct ploop_image *topim = ploop_desc_image(&d, d.top_guid);
-	toppath = ploop_desc_image_path(&d, topim);
-	struct ploop_delta td;
-	if (ploop_delta_open(&td, toppath, PLOOP_OPEN_NOCHECK, err) < 0)
-		goto out;
-	uint64_t size = td.hdr.size_sectors * PLOOP_SECTOR;
-	uint32_t cl = td.hdr.sectors;
-	ploop_delta_close(&td);
-	/* new file name: the base's name with the new delta's GUID */
-	base = xstrdup(d.images[0].file);
-	char *brace = strstr(base, ".{");
-	if (brace)
-		*brace = '\0';
-	nfile = xasprintf("%s.%s", base, fguid);
-	npath = nfile[0] == '/' ? xstrdup(nfile) :
-		xasprintf("%s/%s", d.dir, nfile);
-	if (ploop_delta_create(npath, size, cl, err) < 0)
-		goto out;
 	/* The descriptor names the new (empty) top before anything is written
 	 * to it: a crash in between leaves the same content either way. */
-	struct ploop_image *oim = ploop_desc_image(&d, d.top_guid);
-	struct ploop_snap *osn = ploop_desc_snap(&d, d.top_guid);
-	free(oim->guid);
-	oim->guid = xstrdup(sguid);
-	free(osn->guid);
-	osn->guid = xstrdup(sguid);
-	for (size_t i = 0; i < d.nsnaps; i++)
-		if (!strcasecmp(d.snaps[i].parent, PLOOP_TOP_GUID)) {
-			free(d.snaps[i].parent);
-			d.snaps[i].parent = xstrdup(sguid);
-		}
-	ploop_desc_add(&d, PLOOP_TOP_GUID, sguid, nfile);
-	if (ploop_desc_write(&d, err) < 0) {
+	desc_rename(&k.d, k.d.top_guid, sguid);
+	ploop_desc_add(&k.d, PLOOP_TOP_GUID, sguid, nfile);
+	if (ploop_desc_write(&k.d, err) < 0) {
 		unlink(npath);
-		goto out;
+		return vz_prefix(err, "snapshot");
 	}
-	ff = ploop_fuse_file(&d, NULL);
-	if (ploop_ctl_alive(ff)) {
-		_cleanup_free_ char *mp = ploop_fs_of(ff);
-		int fz = -1;
-		_cleanup_free_ char *cmd = xasprintf("snapshot-prepare %s", npath);
-		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
-			goto undo;
-		/* write back first, so the freeze itself has little to do */
-		if (mp) {
-			_cleanup_close_ int mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (mfd >= 0)
-				syncfs(mfd);
-		}
-		uint64_t t0 = vz_now_ns();
-		if (ploop_freeze(mp, &fz, err) < 0)
-			goto undo;
-		uint64_t t1 = vz_now_ns();
-		int r = ploop_ctl_call(ff, "snapshot-switch", NULL, NULL, NULL, err);
-		uint64_t t2 = vz_now_ns();
-		ploop_thaw(fz);
-		uint64_t t3 = vz_now_ns();
-		vz_info("snapshot switch took %.1f ms (fs frozen): freeze %.1f, switch %.1f, thaw %.1f",
-			(double)(t3 - t0) / 1e6, (double)(t1 - t0) / 1e6,
-			(double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6);
-		if (r < 0)
-			goto undo;
-	}
-	snprintf(guid_out, 39, "%s", sguid);
-	rc = 0;
-	goto out;
-undo:
-	{
+	if (ploop_ctl_alive(k.ff) && snapshot_live(k.ff, npath, err) < 0) {
 		/* back to the old descriptor */
 		struct vz_error e2;
-		ploop_desc_remove(&d, PLOOP_TOP_GUID);
-		struct ploop_image *im = ploop_desc_image(&d, sguid);
-		struct ploop_snap *sn = ploop_desc_snap(&d, sguid);
-		free(im->guid);
-		im->guid = xstrdup(PLOOP_TOP_GUID);
-		free(sn->guid);
-		sn->guid = xstrdup(PLOOP_TOP_GUID);
-		for (size_t i = 0; i < d.nsnaps; i++)
-			if (!strcasecmp(d.snaps[i].parent, sguid)) {
-				free(d.snaps[i].parent);
-				d.snaps[i].parent = xstrdup(PLOOP_TOP_GUID);
-			}
-		free(d.top_guid);
-		d.top_guid = xstrdup(PLOOP_TOP_GUID);
-		if (ploop_desc_write(&d, &e2) == 0)
+		ploop_desc_remove(&k.d, PLOOP_TOP_GUID);
+		desc_rename(&k.d, sguid, PLOOP_TOP_GUID);
+		free(k.d.top_guid);
+		k.d.top_guid = xstrdup(PLOOP_TOP_GUID);
+		if (ploop_desc_write(&k.d, &e2) == 0)
 			unlink(npath);
+		return vz_prefix(err, "snapshot");
 	}
-out:
-	ploop_desc_free(&d);
-	return rc < 0 ? vz_prefix(err, "snapshot") : 0;
+	snprintf(guid_out, 39, "%s", sguid);
+	return 0;
 }
 
 static bool in_chain(char **chain, const char *guid, size_t *pos)
@@ -997,194 +987,157 @@ out:
 	return rc;
 }
 
-/* Merges snapshot guid into its child in the current chain. */
-static int merge_locked(struct ploop_desc *d, const char *guid, struct vz_error *err)
+/* Fails while snapshot guid has a read-only view mounted. */
+static int snap_unmounted(const struct ploop_disk *k, const char *guid, struct vz_error *err)
 {
-	_cleanup_strv_ char **chain = NULL;
-	_cleanup_free_ char *sp = NULL;
-	_cleanup_free_ char *cp = NULL;
-	_cleanup_free_ char *ff = NULL;
-	_cleanup_free_ char *snapff = NULL;
-	size_t pos;
-	if (ploop_desc_chain(d, NULL, &chain, err) < 0)
-		return -1;
-	if (!strcasecmp(guid, d->top_guid))
-		return vz_fail(err, VZ_EUSAGE, "%s is the top delta, not a snapshot", guid);
-	if (!in_chain(chain, guid, &pos))
-		return vz_fail(err, VZ_ESTATE, "snapshot %s is not in the current chain", guid);
-	const char *child = chain[pos + 1];
-	struct ploop_image *sim = ploop_desc_image(d, guid);
-	struct ploop_image *cim = ploop_desc_image(d, child);
-	sp = ploop_desc_image_path(d, sim);
-	cp = ploop_desc_image_path(d, cim);
-	ff = ploop_fuse_file(d, NULL);
-	snapff = ploop_fuse_file(d, guid);
+	_cleanup_free_ char *snapff = ploop_fuse_file(&k->d, guid);
 	if (ploop_ctl_alive(snapff))
 		return vz_fail(err, VZ_ESTATE, "snapshot %s is mounted; ploop umount -u %s first",
 			       guid, guid);
-	if (ploop_ctl_alive(ff)) {
-		_cleanup_free_ char *cmd = xasprintf("merge %zu", pos);
-		if (ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
-			return -1;
-	} else if (merge_offline(sp, cp, err) < 0) {
-		return -1;
+	return 0;
+}
+
+/* After the clusters of snapshot g (file sp) went into its child: the
+ * child inherits g's parent, g leaves the descriptor, its file goes. */
+static int drop_merged(struct ploop_disk *k, const char *g, const char *child,
+		       const char *sp, struct vz_error *err)
+{
+	if (child) {
+		struct ploop_snap *csn = ploop_desc_snap(&k->d, child);
+		free(csn->parent);
+		csn->parent = xstrdup(ploop_desc_snap(&k->d, g)->parent);
 	}
-	struct ploop_snap *csn = ploop_desc_snap(d, child);
-	struct ploop_snap *ssn = ploop_desc_snap(d, guid);
-	free(csn->parent);
-	csn->parent = xstrdup(ssn->parent);
-	ploop_desc_remove(d, guid);
-	if (ploop_desc_write(d, err) < 0)
+	ploop_desc_remove(&k->d, g);
+	if (ploop_desc_write(&k->d, err) < 0)
 		return -1;
 	if (unlink(sp) < 0)
 		vz_warn("remove %s: %s", sp, strerror(errno));
 	return 0;
 }
 
+/* Merges snapshot guid into its child in the current chain. */
+static int merge_locked(struct ploop_disk *k, const char *guid, struct vz_error *err)
+{
+	_cleanup_strv_ char **chain = NULL;
+	_cleanup_free_ char *sp = NULL;
+	_cleanup_free_ char *cp = NULL;
+	size_t pos;
+	if (ploop_desc_chain(&k->d, NULL, &chain, err) < 0)
+		return -1;
+	if (!strcasecmp(guid, k->d.top_guid))
+		return vz_fail(err, VZ_EUSAGE, "%s is the top delta, not a snapshot", guid);
+	if (!in_chain(chain, guid, &pos))
+		return vz_fail(err, VZ_ESTATE, "snapshot %s is not in the current chain", guid);
+	const char *child = chain[pos + 1];
+	struct ploop_image *sim = ploop_desc_image(&k->d, guid);
+	struct ploop_image *cim = ploop_desc_image(&k->d, child);
+	sp = ploop_desc_image_path(&k->d, sim);
+	cp = ploop_desc_image_path(&k->d, cim);
+	if (snap_unmounted(k, guid, err) < 0)
+		return -1;
+	if (ploop_ctl_alive(k->ff)) {
+		_cleanup_free_ char *cmd = xasprintf("merge %zu", pos);
+		if (ploop_ctl_call(k->ff, cmd, NULL, NULL, NULL, err) < 0)
+			return -1;
+	} else if (merge_offline(sp, cp, err) < 0) {
+		return -1;
+	}
+	return drop_merged(k, guid, child, sp, err);
+}
+
 int ploop_snapshot_merge(const char *arg, const char *guid, struct vz_error *err)
 {
 	_cleanup_free_ char *g = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
-		return -1;
-	int rc;
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0)
+		return vz_prefix(err, "merge");
 	if (!guid) {
 		/* default: the top's parent */
-		struct ploop_snap *t = ploop_desc_snap(&d, d.top_guid);
+		struct ploop_snap *t = ploop_desc_snap(&k.d, k.d.top_guid);
 		if (!strcasecmp(t->parent, PLOOP_NULL_GUID)) {
-			rc = vz_fail(err, VZ_ESTATE, "%s has no snapshot to merge", d.path);
-			goto out;
+			vz_fail(err, VZ_ESTATE, "%s has no snapshot to merge", k.d.path);
+			return vz_prefix(err, "merge");
 		}
 		guid = t->parent;
 	}
-	if (!ploop_desc_snap(&d, guid)) {
-		rc = vz_fail(err, VZ_ENOENT, "%s: no snapshot %s", d.path, guid);
-		goto out;
-	}
 	g = xstrdup(guid);
-	rc = merge_locked(&d, g, err);
-out:
-	ploop_desc_free(&d);
-	return rc < 0 ? vz_prefix(err, "merge") : 0;
+	if (need_snap(&k, g, err) < 0 || merge_locked(&k, g, err) < 0)
+		return vz_prefix(err, "merge");
+	return 0;
+}
+
+static int delete_locked(struct ploop_disk *k, const char *g, struct vz_error *err)
+{
+	_cleanup_strv_ char **chain = NULL;
+	_cleanup_free_ char *sp = NULL;
+	if (need_snap(k, g, err) < 0)
+		return -1;
+	if (!strcasecmp(g, k->d.top_guid))
+		return vz_fail(err, VZ_EUSAGE, "%s is the top delta; it cannot be deleted", g);
+	if (ploop_desc_chain(&k->d, NULL, &chain, err) < 0)
+		return -1;
+	/* in use by the current state: fold it into its child */
+	if (in_chain(chain, g, NULL))
+		return merge_locked(k, g, err);
+	size_t nchild;
+	const char *child = ploop_desc_child(&k->d, g, &nchild);
+	if (nchild > 1)
+		return vz_fail(err, VZ_ESTATE, "snapshot %s has %zu children; delete them first",
+			       g, nchild);
+	if (snap_unmounted(k, g, err) < 0)
+		return -1;
+	sp = ploop_desc_image_path(&k->d, ploop_desc_image(&k->d, g));
+	if (child) {
+		struct ploop_image *cim = ploop_desc_image(&k->d, child);
+		_cleanup_free_ char *cp = ploop_desc_image_path(&k->d, cim);
+		if (merge_offline(sp, cp, err) < 0)
+			return -1;
+	}
+	return drop_merged(k, g, child, sp, err);
 }
 
 int ploop_snapshot_delete(const char *arg, const char *guid, struct vz_error *err)
 {
-	_cleanup_strv_ char **chain = NULL;
-	_cleanup_free_ char *g = NULL;
-	_cleanup_free_ char *snapff = NULL;
-	_cleanup_free_ char *sp = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	_cleanup_free_ char *g = xstrdup(guid);
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0 ||
+	    delete_locked(&k, g, err) < 0)
+		return vz_prefix(err, "delete snapshot");
+	return 0;
+}
+
+static int switch_locked(struct ploop_disk *k, const char *guid, struct vz_error *err)
+{
+	_cleanup_free_ char *nfile = NULL;
+	_cleanup_free_ char *npath = NULL;
+	if (need_snap(k, guid, err) < 0)
 		return -1;
-	int rc = -1;
-	if (!ploop_desc_snap(&d, guid)) {
-		vz_fail(err, VZ_ENOENT, "%s: no snapshot %s", d.path, guid);
-		goto out;
+	if (!strcasecmp(guid, k->d.top_guid))
+		return vz_fail(err, VZ_EUSAGE, "%s is already the current state", guid);
+	if (ploop_ctl_alive(k->ff))
+		return vz_fail(err, VZ_ESTATE, "%s is mounted; unmount it to switch snapshots",
+			       k->d.path);
+	/* The current top is discarded; a fresh empty top grows on guid. */
+	if (ploop_disk_new_delta(k, &nfile, &npath, err) < 0)
+		return -1;
+	ploop_desc_remove(&k->d, PLOOP_TOP_GUID);
+	ploop_desc_add(&k->d, PLOOP_TOP_GUID, guid, nfile);
+	if (ploop_desc_write(&k->d, err) < 0) {
+		unlink(npath);
+		return -1;
 	}
-	if (!strcasecmp(guid, d.top_guid)) {
-		vz_fail(err, VZ_EUSAGE, "%s is the top delta; it cannot be deleted", guid);
-		goto out;
-	}
-	if (ploop_desc_chain(&d, NULL, &chain, err) < 0)
-		goto out;
-	g = xstrdup(guid);
-	if (in_chain(chain, g, NULL)) {
-		/* in use by the current state: fold it into its child */
-		rc = merge_locked(&d, g, err);
-		goto out;
-	}
-	size_t nchild;
-	const char *child = ploop_desc_child(&d, g, &nchild);
-	if (nchild > 1) {
-		vz_fail(err, VZ_ESTATE, "snapshot %s has %zu children; delete them first", g, nchild);
-		goto out;
-	}
-	snapff = ploop_fuse_file(&d, g);
-	if (ploop_ctl_alive(snapff)) {
-		vz_fail(err, VZ_ESTATE, "snapshot %s is mounted; ploop umount -u %s first", g, g);
-		goto out;
-	}
-	struct ploop_image *sim = ploop_desc_image(&d, g);
-	sp = ploop_desc_image_path(&d, sim);
-	if (child) {
-		struct ploop_image *cim = ploop_desc_image(&d, child);
-		_cleanup_free_ char *cp = ploop_desc_image_path(&d, cim);
-		if (merge_offline(sp, cp, err) < 0)
-			goto out;
-		struct ploop_snap *csn = ploop_desc_snap(&d, child);
-		free(csn->parent);
-		csn->parent = xstrdup(ploop_desc_snap(&d, g)->parent);
-	}
-	ploop_desc_remove(&d, g);
-	if (ploop_desc_write(&d, err) < 0)
-		goto out;
-	unlink(sp);
-	rc = 0;
-out:
-	ploop_desc_free(&d);
-	return rc < 0 ? vz_prefix(err, "delete snapshot") : 0;
+	if (unlink(k->top) < 0)
+		vz_warn("remove %s: %s", k->top, strerror(errno));
+	return 0;
 }
 
 int ploop_snapshot_switch(const char *arg, const char *guid, struct vz_error *err)
 {
-	_cleanup_free_ char *ff = NULL;
-	_cleanup_free_ char *tp = NULL;
-	_cleanup_free_ char *base = NULL;
-	_cleanup_free_ char *nfile = NULL;
-	_cleanup_free_ char *npath = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
-		return -1;
-	int rc = -1;
-	ff = ploop_fuse_file(&d, NULL);
-	if (!ploop_desc_snap(&d, guid)) {
-		vz_fail(err, VZ_ENOENT, "%s: no snapshot %s", d.path, guid);
-		goto out;
-	}
-	if (!strcasecmp(guid, d.top_guid)) {
-		vz_fail(err, VZ_EUSAGE, "%s is already the current state", guid);
-		goto out;
-	}
-	if (ploop_ctl_alive(ff)) {
-		vz_fail(err, VZ_ESTATE, "%s is mounted; unmount it to switch snapshots", d.path);
-		goto out;
-	}
-	/* The current top is discarded; a fresh empty top grows on guid. */
-	struct ploop_image *tim = ploop_desc_image(&d, d.top_guid);
-	tp = ploop_desc_image_path(&d, tim);
-	struct ploop_delta td;
-	if (ploop_delta_open(&td, tp, PLOOP_OPEN_NOCHECK, err) < 0)
-		goto out;
-	uint64_t size = td.hdr.size_sectors * PLOOP_SECTOR;
-	uint32_t cl = td.hdr.sectors;
-	ploop_delta_close(&td);
-	char fguid[39];
-	ploop_guid_new(fguid);
-	base = xstrdup(d.images[0].file);
-	char *brace = strstr(base, ".{");
-	if (brace)
-		*brace = '\0';
-	nfile = xasprintf("%s.%s", base, fguid);
-	npath = nfile[0] == '/' ? xstrdup(nfile) :
-		xasprintf("%s/%s", d.dir, nfile);
-	if (ploop_delta_create(npath, size, cl, err) < 0)
-		goto out;
-	ploop_desc_remove(&d, PLOOP_TOP_GUID);
-	ploop_desc_add(&d, PLOOP_TOP_GUID, guid, nfile);
-	if (ploop_desc_write(&d, err) < 0) {
-		unlink(npath);
-		goto out;
-	}
-	if (unlink(tp) < 0)
-		vz_warn("remove %s: %s", tp, strerror(errno));
-	rc = 0;
-out:
-	ploop_desc_free(&d);
-	return rc < 0 ? vz_prefix(err, "switch snapshot") : 0;
+	_cleanup_disk_ struct ploop_disk k;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK | PLOOP_DISK_GEOMETRY, &k, err) < 0 ||
+	    switch_locked(&k, guid, err) < 0)
+		return vz_prefix(err, "switch snapshot");
+	return 0;
 }
 
 /* --- resize --- */
@@ -1222,223 +1175,240 @@ static int update_desc_size(struct ploop_desc *d, uint64_t size_sectors,
 	return ploop_desc_write(d, err);
 }
 
-int ploop_resize(const char *arg, uint64_t size, struct vz_error *err)
+/* The disk's loop device for a command that needs the disk served: the
+ * mounted one, or (offline) one attached for this command only, *temp
+ * set; give it back with release_device. */
+static int disk_device(struct ploop_disk *k, char **dev, bool *temp,
+		       struct vz_error *err)
 {
-	_cleanup_free_ char *ff = NULL;
-	_cleanup_free_ char *tp = NULL;
-	_cleanup_strv_ char **deltas = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	*temp = false;
+	*dev = NULL;
+	if (ploop_ctl_alive(k->ff)) {
+		*dev = ploop_loop_of(k->ff);
+		return 0;
+	}
+	struct ploop_mount_param mp = { 0 };
+	if (do_mount(&k->d, &mp, dev, err) < 0)
+		return -1;
+	*temp = true;
+	return 0;
+}
+
+/* Frees dev and unmounts a temporary one; returns rc, or -1 when rc was
+ * 0 and the unmount failed (err then says why). */
+static int release_device(struct ploop_disk *k, char *dev, bool temp, int rc,
+			  struct vz_error *err)
+{
+	free(dev);
+	if (!temp)
+		return rc;
+	struct vz_error e2;
+	if (ploop_umount_ff(k->ff, &e2) < 0 && rc == 0) {
+		*err = e2;
+		return -1;
+	}
+	return rc;
+}
+
+/* Grows the fs on dev to the device (ext4; others are left as they are). */
+static int grow_fs(const struct ploop_disk *k, const char *dev, uint64_t want,
+		   struct vz_error *err)
+{
+	if (!has_ext4(dev))
+		return 0;
+	_cleanup_free_ char *mp = mountpoint_of(dev);
+	if (!mp) {
+		char *fsck[] = { "e2fsck", "-f", "-p", (char *)dev, NULL };
+		char *rs[] = { "resize2fs", "-p", (char *)dev, NULL };
+		if (run_tool("e2fsck", fsck, err) < 0)
+			return -1;
+		return run_tool("resize2fs", rs, err);
+	}
+	if (!has_cap(CAP_SYS_RESOURCE)) {
+		char sz[32];
+		vz_format_size(want, sz, sizeof(sz));
+		return vz_fail(err, VZ_ENOSYS,
+			       "%s grew to %s, but online ext4 resize needs CAP_SYS_RESOURCE, which this process lacks; unmount and run ploop resize again to grow the file system",
+			       k->d.path, sz);
+	}
+	char *rs[] = { "resize2fs", "-f", (char *)dev, NULL };
+	return run_tool("resize2fs", rs, err);
+}
+
+/* Grows image, loop capacity and fs, live or offline.  Offline, the same
+ * size still grows the fs to the disk (finishing a live grow whose online
+ * fs resize the kernel refused). */
+static int grow_locked(struct ploop_disk *k, const struct ploop_hdr *nh,
+		       struct vz_error *err)
+{
+	uint64_t want = nh->size_sectors * PLOOP_SECTOR;
+	char *dev;
+	bool temp;
+	if (disk_device(k, &dev, &temp, err) < 0)
 		return -1;
 	int rc = -1;
-	ff = ploop_fuse_file(&d, NULL);
-	struct ploop_image *tim = ploop_desc_image(&d, d.top_guid);
-	tp = ploop_desc_image_path(&d, tim);
-	struct ploop_delta td;
-	if (ploop_delta_open(&td, tp, PLOOP_OPEN_NOCHECK, err) < 0)
+	_cleanup_free_ char *cmd = xasprintf("grow %" PRIu64, want);
+	if (want > k->size && (ploop_ctl_call(k->ff, cmd, NULL, NULL, NULL, err) < 0 ||
+			       update_desc_size(&k->d, nh->size_sectors, err) < 0))
 		goto out;
-	uint64_t cur = td.hdr.size_sectors * PLOOP_SECTOR;
-	uint32_t cl = td.hdr.sectors;
-	ploop_delta_close(&td);
-	struct ploop_hdr nh;
-	if (ploop_hdr_init(&nh, size, cl, err) < 0)
-		goto out;
-	uint64_t want = nh.size_sectors * PLOOP_SECTOR;
-	bool live = ploop_ctl_alive(ff);
-	if (want == cur && live) {
-		rc = 0;
-		goto out;
-	}
-	/* Offline, the same size still grows the fs to the disk (finishing
-	 * a live grow whose online fs resize the kernel refused). */
-	if (want >= cur) {
-		char *dev = NULL;
-		bool temp = false;
-		if (!live) {
-			struct ploop_mount_param mp = { 0 };
-			if (do_mount(&d, &mp, &dev, err) < 0)
-				goto out;
-			temp = true;
-		} else {
-			dev = ploop_loop_of(ff);
-		}
-		_cleanup_free_ char *cmd = xasprintf("grow %" PRIu64, want);
-		if (want > cur && ploop_ctl_call(ff, cmd, NULL, NULL, NULL, err) < 0)
-			goto grow_done;
-		if (want > cur && update_desc_size(&d, nh.size_sectors, err) < 0)
-			goto grow_done;
-		struct stat st;
-		stat(ff, &st);  /* fetches the new size into the kernel */
-		if (dev) {
-			_cleanup_close_ int lfd = open(dev, O_RDONLY | O_CLOEXEC);
-			if (lfd < 0 || ioctl(lfd, LOOP_SET_CAPACITY, 0) < 0) {
-				vz_fail_errno(err, VZ_ESYSTEM, "set capacity of %s", dev);
-				goto grow_done;
-			}
-			if (has_ext4(dev)) {
-				_cleanup_free_ char *mp = mountpoint_of(dev);
-				if (!mp) {
-					char *fsck[] = { "e2fsck", "-f", "-p", dev, NULL };
-					if (run_tool("e2fsck", fsck, err) < 0)
-						goto grow_done;
-				}
-				if (mp && !has_cap(CAP_SYS_RESOURCE)) {
-					char sz[32];
-					vz_format_size(want, sz, sizeof(sz));
-					vz_fail(err, VZ_ENOSYS,
-						"%s grew to %s, but online ext4 resize needs CAP_SYS_RESOURCE, which this process lacks; unmount and run ploop resize again to grow the file system",
-						d.path, sz);
-					goto grow_done;
-				}
-				char *rs[] = { "resize2fs", "-f", dev, NULL };
-				if (!mp)
-					rs[1] = "-p";
-				if (run_tool("resize2fs", rs, err) < 0)
-					goto grow_done;
-			}
-		}
-		rc = 0;
-grow_done:
-		if (temp) {
-			struct vz_error e2;
-			if (ploop_umount_ff(ff, &e2) < 0 && rc == 0) {
-				*err = e2;
-				rc = -1;
-			}
-		}
-		free(dev);
-		goto out;
-	}
-	/* shrink: offline only; the fs first, then the image */
-	if (live) {
-		vz_fail(err, VZ_ESTATE, "%s is mounted; shrinking works offline only (unmount first)",
-			d.path);
-		goto out;
-	}
-	{
-		struct ploop_mount_param mp = { 0 };
-		char *dev = NULL;
-		if (do_mount(&d, &mp, &dev, err) < 0)
+	struct stat st;
+	stat(k->ff, &st);  /* fetches the new size into the kernel */
+	if (dev) {
+		_cleanup_close_ int lfd = open(dev, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0 || ioctl(lfd, LOOP_SET_CAPACITY, 0) < 0) {
+			vz_fail_errno(err, VZ_ESYSTEM, "set capacity of %s", dev);
 			goto out;
-		int r = 0;
-		if (has_ext4(dev)) {
-			char *fsck[] = { "e2fsck", "-f", "-p", dev, NULL };
-			_cleanup_free_ char *k = xasprintf("%" PRIu64 "K", want / 1024);
-			char *rs[] = { "resize2fs", "-p", dev, k, NULL };
-			r = run_tool("e2fsck", fsck, err);
-			if (r == 0)
-				r = run_tool("resize2fs", rs, err);
 		}
-		struct vz_error e2;
-		if (ploop_umount_ff(ff, &e2) < 0 && r == 0) {
-			*err = e2;
-			r = -1;
-		}
-		free(dev);
-		if (r < 0)
+		if (grow_fs(k, dev, want, err) < 0)
 			goto out;
 	}
-	if (chain_paths(&d, NULL, &deltas, err) < 0)
-		goto out;
+	rc = 0;
+out:
+	return release_device(k, dev, temp, rc, err);
+}
+
+/* Cuts every delta of the chain to nh's size (the fs already fits). */
+static int shrink_images(struct ploop_disk *k, const struct ploop_hdr *nh,
+			 struct vz_error *err)
+{
+	_cleanup_strv_ char **deltas = NULL;
+	if (chain_paths(&k->d, NULL, &deltas, err) < 0)
+		return -1;
 	for (size_t i = 0; deltas[i]; i++) {
 		struct ploop_delta dl;
 		if (ploop_delta_open(&dl, deltas[i], PLOOP_OPEN_RDWR, err) < 0)
-			goto out;
-		uint32_t nb = nh.bat_entries;
+			return -1;
+		uint32_t nb = nh->bat_entries;
 		if (nb < dl.hdr.bat_entries) {
 			/* entries past the end are dropped (zero on disk first) */
 			memset(dl.bat + nb, 0, (size_t)(dl.hdr.bat_entries - nb) * 4);
 			if (ploop_delta_write_bat(&dl, NULL, nb, dl.hdr.bat_entries - nb, err) < 0 ||
 			    fdatasync(dl.bfd) < 0) {
 				ploop_delta_close(&dl);
-				goto out;
+				return -1;
 			}
 			dl.hdr.bat_entries = nb;
 		}
-		dl.hdr.size_sectors = nh.size_sectors;
-		dl.hdr.cylinders = nh.cylinders;
+		dl.hdr.size_sectors = nh->size_sectors;
+		dl.hdr.cylinders = nh->cylinders;
 		int r = ploop_delta_write_hdr(&dl, err);
 		ploop_delta_close(&dl);
 		if (r < 0)
-			goto out;
+			return -1;
 		/* clusters past the end are now unreferenced: trim the tail */
 		struct ploop_check_stats cs;
 		if (ploop_check(deltas[i], PLOOP_CHECK_REPAIR, NULL, &cs, err) < 0)
-			goto out;
+			return -1;
 	}
-	if (update_desc_size(&d, nh.size_sectors, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	ploop_desc_free(&d);
+	return update_desc_size(&k->d, nh->size_sectors, err);
+}
+
+/* Shrinks offline: the fs first (resize2fs), then the images.  A mounted
+ * ext4 cannot shrink (the kernel only grows it online), and a balloon
+ * file would hide space without making the disk smaller: refused, with
+ * compact named for giving back the space freed inside. */
+static int shrink_locked(struct ploop_disk *k, const struct ploop_hdr *nh,
+			 struct vz_error *err)
+{
+	uint64_t want = nh->size_sectors * PLOOP_SECTOR;
+	if (ploop_ctl_alive(k->ff)) {
+		char sz[32];
+		vz_format_size(want, sz, sizeof(sz));
+		return vz_fail(err, VZ_ESTATE,
+			       "%s is mounted, and a mounted file system cannot shrink: unmount it and run ploop resize -s %s again (ploop compact gives back the space freed inside while it stays mounted)",
+			       k->d.path, sz);
+	}
+	char *dev;
+	bool temp;
+	if (disk_device(k, &dev, &temp, err) < 0)
+		return -1;
+	int r = 0;
+	if (has_ext4(dev)) {
+		char *fsck[] = { "e2fsck", "-f", "-p", dev, NULL };
+		_cleanup_free_ char *kb = xasprintf("%" PRIu64 "K", want / 1024);
+		char *rs[] = { "resize2fs", "-p", dev, kb, NULL };
+		r = run_tool("e2fsck", fsck, err);
+		if (r == 0)
+			r = run_tool("resize2fs", rs, err);
+	}
+	if (release_device(k, dev, temp, r, err) < 0)
+		return -1;
+	return shrink_images(k, nh, err);
+}
+
+int ploop_resize(const char *arg, uint64_t size, struct vz_error *err)
+{
+	_cleanup_disk_ struct ploop_disk k;
+	struct ploop_hdr nh;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK | PLOOP_DISK_GEOMETRY, &k, err) < 0 ||
+	    ploop_hdr_init(&nh, size, k.cl, err) < 0)
+		return vz_prefix(err, "resize");
+	uint64_t want = nh.size_sectors * PLOOP_SECTOR;
+	int rc;
+	if (want == k.size && ploop_ctl_alive(k.ff))
+		rc = 0;
+	else if (want >= k.size)
+		rc = grow_locked(&k, &nh, err);
+	else
+		rc = shrink_locked(&k, &nh, err);
 	return rc < 0 ? vz_prefix(err, "resize") : 0;
 }
 
 /* --- compact --- */
 
-int ploop_compact(const char *arg, uint64_t *freed, struct vz_error *err)
+/* FITRIM on the fs mounted from the disk: the fs tells the disk what it
+ * does not use. */
+static int trim_fs(const char *mp, struct vz_error *err)
 {
-	_cleanup_free_ char *ff = NULL;
+	_cleanup_close_ int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct fstrim_range r = { .start = 0, .len = UINT64_MAX, .minlen = 0 };
+	/* blocks freed in the running transaction are trimmable only after
+	 * it commits */
+	if (fd >= 0)
+		syncfs(fd);
+	if (fd < 0 || ioctl(fd, FITRIM, &r) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "trim %s", mp);
+	return 0;
+}
+
+static int compact_locked(struct ploop_disk *k, uint64_t *freed, struct vz_error *err)
+{
 	_cleanup_free_ char *tmpmp = NULL;
-	struct ploop_desc d;
-	_cleanup_close_ int lock = -1;
-	*freed = 0;
-	if (ploop_load(arg, &d, &lock, err) < 0)
+	_cleanup_free_ char *mp = NULL;
+	char *dev;
+	bool temp;
+	if (disk_device(k, &dev, &temp, err) < 0)
 		return -1;
 	int rc = -1;
-	ff = ploop_fuse_file(&d, NULL);
-	tmpmp = NULL;
-	bool temp = false;
-	if (!ploop_ctl_alive(ff)) {
-		struct ploop_mount_param mp = { 0 };
-		char *dev = NULL;
-		if (do_mount(&d, &mp, &dev, err) < 0)
+	if (temp && has_ext4(dev)) {
+		/* offline: the fs is mounted aside for FITRIM */
+		tmpmp = xasprintf("%s/.ploop-compact.mnt", k->d.dir);
+		mkdir(tmpmp, 0700);
+		if (fs_mount(dev, tmpmp, "ext4", NULL, false, err) < 0)
 			goto out;
-		temp = true;
-		if (has_ext4(dev)) {
-			tmpmp = xasprintf("%s/.ploop-compact.mnt", d.dir);
-			mkdir(tmpmp, 0700);
-			if (fs_mount(dev, tmpmp, "ext4", NULL, false, err) < 0) {
-				free(dev);
-				goto done;
-			}
-		}
-		free(dev);
 	}
-	{
-		_cleanup_free_ char *mp = ploop_fs_of(ff);
-		if (mp) {
-			/* the fs tells the disk what it does not use */
-			_cleanup_close_ int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			struct fstrim_range r = { .start = 0, .len = UINT64_MAX, .minlen = 0 };
-			/* blocks freed in the running transaction are
-			 * trimmable only after it commits */
-			if (fd >= 0)
-				syncfs(fd);
-			if (fd < 0 || ioctl(fd, FITRIM, &r) < 0) {
-				vz_fail_errno(err, VZ_ESYSTEM, "trim %s", mp);
-				goto done;
-			}
-		}
-	}
+	mp = ploop_fs_of(k->ff);
+	if (mp && trim_fs(mp, err) < 0)
+		goto out;
 	char *text = NULL;
-	if (ploop_ctl_call(ff, "compact", &text, NULL, NULL, err) < 0)
-		goto done;
+	if (ploop_ctl_call(k->ff, "compact", &text, NULL, NULL, err) < 0)
+		goto out;
 	*freed = strtoull(text, NULL, 10);
 	free(text);
 	rc = 0;
-done:
-	if (temp) {
-		struct vz_error e2;
-		if (ploop_umount_ff(ff, &e2) < 0 && rc == 0) {
-			*err = e2;
-			rc = -1;
-		}
-		if (tmpmp)
-			rmdir(tmpmp);
-	}
 out:
-	ploop_desc_free(&d);
-	return rc < 0 ? vz_prefix(err, "compact") : 0;
+	rc = release_device(k, dev, temp, rc, err);
+	if (tmpmp)
+		rmdir(tmpmp);
+	return rc;
+}
+
+int ploop_compact(const char *arg, uint64_t *freed, struct vz_error *err)
+{
+	_cleanup_disk_ struct ploop_disk k;
+	*freed = 0;
+	if (ploop_disk_open(arg, PLOOP_DISK_LOCK, &k, err) < 0 ||
+	    compact_locked(&k, freed, err) < 0)
+		return vz_prefix(err, "compact");
+	return 0;
 }

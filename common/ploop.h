@@ -106,14 +106,16 @@ int ploop_snapshot_merge(const char *arg, const char *guid, struct vz_error *err
 int ploop_snapshot_delete(const char *arg, const char *guid, struct vz_error *err);
 int ploop_snapshot_switch(const char *arg, const char *guid, struct vz_error *err);
 
-/* resize: grow live or offline, shrink offline (fs shrunk first). */
+/* resize: grow live or offline, shrink offline (fs shrunk first; a
+ * mounted disk fails with VZ_ESTATE: compact gives space back instead). */
 int ploop_resize(const char *arg, uint64_t size, struct vz_error *err);
 /* compact: give back clusters freed inside the fs. */
 int ploop_compact(const char *arg, uint64_t *freed, struct vz_error *err);
 
-/* copy: OpenVZ's stream. send writes it to fd (the top delta of a
- * single-delta disk, live in rounds when mounted); recv writes the image
- * it carries to path (and a DiskDescriptor.xml beside it). */
+/* copy: OpenVZ's stream. send writes it to fd, live in rounds when
+ * mounted: the image of a single-delta disk as it is, or for a disk with
+ * snapshots one new image holding the flat view of its top; recv writes
+ * the image it carries to path (and a DiskDescriptor.xml beside it). */
 struct ploop_copy_param {
 	const char *stop_cmd;   /* run before the frozen final pass */
 	int fd;

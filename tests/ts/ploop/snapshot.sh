@@ -19,7 +19,7 @@ qfile() {
 		md5sum < q.out; rm -f q.raw q.out
 }
 busy_start() { ( while :; do dd if=/dev/urandom of=mnt/busy bs=64k count=32 conv=fsync status=none; done ) & busy=$!; }
-busy_stop() { kill "$busy"; wait "$busy" 2>/dev/null; }
+busy_stop() { ploop_stop_writer "$busy"; }
 
 ploop mount -m "$VZT_TMP/mnt" $D >/dev/null
 head -c 20M /dev/urandom > mnt/a; sync
@@ -32,14 +32,34 @@ busy_start
 seqw=$!
 sleep 0.5
 before=$(wc -l < mnt/seq)
+rcu=$(cat /sys/kernel/rcu_expedited 2>/dev/null)
 S1=$(ploop -v snapshot $D 2> snap.err); rc=$?
 busy_stop
-kill $seqw; wait $seqw 2>/dev/null
+ploop_stop_writer $seqw
 vzt_is "$rc" 0 "live snapshot of a busy disk"
 vzt_like "$S1" '^\{[0-9a-f-]{36}\}$' "snapshot prints its GUID"
-ms=$(sed -n 's/.*switch took \([0-9.]*\) ms.*/\1/p' snap.err)
-vzt_diag "snapshot switch under load: ${ms} ms (fs frozen)"
-vzt_true "snapshot switch took ${ms} ms (< 1000 on this shared machine)" awk -v m="$ms" 'BEGIN{exit !(m != "" && m < 1000)}'
+# the frozen window is reported (its length is the bench's business:
+# bench/ploop-snapshot)
+vzt_like "$(cat snap.err)" 'snapshot: fs frozen for [0-9.]+ ms: freeze [0-9.]+, switch [0-9.]+, thaw [0-9.]+ \(sync and journal checkpoint before it [0-9.]+ ms' "snapshot -v reports the frozen window"
+vzt_diag "$(cat snap.err)"
+# the freeze expedites RCU grace periods, and puts the knob back
+if [ -w /sys/kernel/rcu_expedited ] && [ "$rcu" = 0 ]; then
+	vzt_like "$(cat snap.err)" "RCU grace periods expedited" "the freeze expedited RCU grace periods"
+	vzt_is "$(cat /sys/kernel/rcu_expedited)" 0 "rcu_expedited put back after the freeze"
+	# two disks at once must not restore each other's value
+	for n in 2 3; do
+		mkdir -p disk$n mnt$n
+		ploop init -s 256M -t ext4 disk$n/root.hds >/dev/null &&
+			ploop mount -m "$VZT_TMP/mnt$n" disk$n >/dev/null
+	done
+	for _ in 1 2 3; do ploop snapshot disk2 >/dev/null & ploop snapshot disk3 >/dev/null; wait; done
+	vzt_is "$(cat /sys/kernel/rcu_expedited)" 0 "rcu_expedited still 0 after snapshots of two disks at once"
+	vzt_is "$(ploop snapshot-list disk2 | grep -c '{') $(ploop snapshot-list disk3 | grep -c '{')" "4 4" \
+		"both disks got their 3 snapshots"
+	ploop umount disk2; ploop umount disk3
+else
+	vzt_skip "rcu_expedited is not writable or not 0 here: freeze with plain grace periods"
+fi
 vzt_is "$(sed -n 's/.*<TopGUID>\(.*\)<.*/\1/p' $D)" "{5fbaabe3-6958-40ff-92a7-860e329aab41}" "top GUID stays the top"
 vzt_like "$(ploop snapshot-list $D)" "$S1" "snapshot-list shows it"
 
