@@ -1110,10 +1110,13 @@ static bool ctl_handle(int fd, char *line)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(line, "status")) {
+		uint64_t fast, pool, parked;
+		ploop_uring_stats(&fast, &pool, &parked);
 		pthread_rwlock_rdlock(&S.io);
-		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d transport=%s",
+		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d transport=%s"
+			   " ring_async=%" PRIu64 " ring_blocking=%" PRIu64 " ring_parked=%" PRIu64,
 			   (int)getpid(), S.n, S.size, top()->path, S.ro,
-			   __atomic_load_n(&S.transport, __ATOMIC_ACQUIRE));
+			   __atomic_load_n(&S.transport, __ATOMIC_ACQUIRE), fast, pool, parked);
 		pthread_rwlock_unlock(&S.io);
 	} else if (!strcmp(line, "sync")) {
 		pthread_rwlock_rdlock(&S.io);

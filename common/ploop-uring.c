@@ -92,6 +92,11 @@ char *ploop_uring_payload(struct ploop_uring_ent *e)
 
 void ploop_uring_kick(void) {}
 
+void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked)
+{
+	*fast = *pool = *parked = 0;
+}
+
 #else
 
 #include <liburing.h>
@@ -130,6 +135,7 @@ struct uq {
 	struct io_uring ring;
 	int efd;
 	uint64_t ebuf;
+	bool fixed;      /* payload buffers registered with the ring */
 	struct ploop_uring_ent *ent;
 	int live;        /* entries the kernel still holds or we work on */
 	int nio;         /* backing I/O in flight */
@@ -148,6 +154,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;        /* setup results, pool jobs */
 	struct ploop_uring_ent *jobs, *jobs_tail;
+	uint64_t nfast, npool, nparked;   /* requests served each way */
 } U = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 bool ploop_uring_active(void) { return __atomic_load_n(&U.active, __ATOMIC_ACQUIRE); }
@@ -216,7 +223,12 @@ static void io_submit(struct uq *q, struct ploop_uring_ent *e, int i)
 	char *buf = e->payload + g->boff + io->done;
 	unsigned n = g->len - io->done;
 	uint64_t off = g->foff + io->done;
-	if (e->write)
+	int idx = (int)(e - q->ent);
+	if (q->fixed && e->write)
+		io_uring_prep_write_fixed(s, g->fd, buf, n, off, idx);
+	else if (q->fixed)
+		io_uring_prep_read_fixed(s, g->fd, buf, n, off, idx);
+	else if (e->write)
 		io_uring_prep_write(s, g->fd, buf, n, off);
 	else
 		io_uring_prep_read(s, g->fd, buf, n, off);
@@ -226,6 +238,7 @@ static void io_submit(struct uq *q, struct ploop_uring_ent *e, int i)
 
 static void to_pool(struct ploop_uring_ent *e)
 {
+	__atomic_fetch_add(&U.npool, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&U.lock);
 	e->next = NULL;
 	if (U.jobs_tail)
@@ -279,12 +292,14 @@ static void dispatch(struct uq *q, struct ploop_uring_ent *e)
 			goto pool;
 		int n = ploop_srv_fast_plan(write, off, &len, e->seg, MAXSEG);
 		if (n == -EAGAIN) {
+			__atomic_fetch_add(&U.nparked, 1, __ATOMIC_RELAXED);
 			e->next = q->parked;
 			q->parked = e;
 			return;
 		}
 		if (n <= 0)
 			goto pool;
+		__atomic_fetch_add(&U.nfast, 1, __ATOMIC_RELAXED);
 		e->write = write;
 		e->len = len;
 		e->nseg = n;
@@ -402,14 +417,22 @@ static void report(struct uq *q, int r)
 
 static int setup(struct uq *q)
 {
-	struct io_uring_params p;
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER;
-	int r = io_uring_queue_init_params(SQ_SIZE, &q->ring, &p);
-	if (r == -EINVAL) {
+	/* Completions run when this thread waits for them (6.1+), else at
+	 * the next transition to the kernel (5.19+), else by interrupt. */
+	static const unsigned fl[] = {
+		IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
+		IORING_SETUP_SQE128,
+	};
+	const char *env = getenv("PLOOP_URING_DEFER");
+	int r = -EINVAL;
+	for (size_t i = env && !strcmp(env, "0") ? 1 : 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+		struct io_uring_params p;
 		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_SQE128;
+		p.flags = fl[i];
 		r = io_uring_queue_init_params(SQ_SIZE, &q->ring, &p);
+		if (r != -EINVAL)
+			break;
 	}
 	if (r < 0)
 		return r;
@@ -423,6 +446,17 @@ static int setup(struct uq *q)
 		e->iov[0] = (struct iovec){ e->h, sizeof(*e->h) };
 		e->iov[1] = (struct iovec){ e->payload, U.max_io };
 		fuse_cmd(q, e, PLOOP_URING_CMD_REGISTER);
+	}
+	/* pinned once, not per I/O (optional: needs locked-memory room) */
+	if (!getenv("PLOOP_URING_NOFIXED")) {
+		struct iovec iov[DEPTH];
+		for (int i = 0; i < DEPTH; i++)
+			iov[i] = q->ent[i].iov[1];
+		int fr = io_uring_register_buffers(&q->ring, iov, DEPTH);
+		q->fixed = fr == 0;
+		if (fr < 0)
+			vz_info("fuse io_uring queue %d: payload buffers not registered (%s)",
+				q->qid, strerror(-fr));
 	}
 	q->live = DEPTH;
 	r = io_uring_submit(&q->ring);
@@ -567,6 +601,13 @@ int ploop_uring_start(int fuse_fd, size_t max_io)
 	if (!rc)
 		__atomic_store_n(&U.active, true, __ATOMIC_RELEASE);
 	return rc;
+}
+
+void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked)
+{
+	*fast = __atomic_load_n(&U.nfast, __ATOMIC_RELAXED);
+	*pool = __atomic_load_n(&U.npool, __ATOMIC_RELAXED);
+	*parked = __atomic_load_n(&U.nparked, __ATOMIC_RELAXED);
 }
 
 void ploop_uring_kick(void)

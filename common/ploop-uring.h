@@ -110,6 +110,9 @@ bool ploop_uring_active(void);
 /* Fills the reply of an entry (data may be the entry's own payload). */
 void ploop_uring_reply(struct ploop_uring_ent *e, int error, const void *data, size_t len);
 char *ploop_uring_payload(struct ploop_uring_ent *e);
+/* Requests served by the asynchronous path, by the blocking pool, and
+ * parked behind a live operation, since the start. */
+void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked);
 /* Wakes the ring threads after a live operation released the data path. */
 void ploop_uring_kick(void);
 
