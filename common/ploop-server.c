@@ -19,8 +19,18 @@
  * protocol ourselves costs ~300 lines and buys: WRITE payloads read to a
  * page boundary (O_DIRECT without a copy), parallel direct writes, the
  * inval-inode notification for live grow without a library session, no
- * run-time dependency, and a path to FUSE over io_uring, which libfuse 3.14
- * cannot express.
+ * run-time dependency, and FUSE over io_uring, which libfuse 3.14 cannot
+ * express.
+ *
+ * Transports: FUSE over io_uring (ploop-uring.c) where the kernel has it
+ * (6.14+; the fuse module parameter enable_uring is set to Y when it is N),
+ * else or with PLOOP_FUSE_URING=0 the /dev/fuse threads below, which also
+ * serve INIT, FORGET/INTERRUPT and whatever comes before the rings are
+ * registered.  `status` answers transport=io_uring|threads.  Requests hold
+ * S.io shared for their whole run (a ring request from plan to completion
+ * of its backing I/O, taken with trylock so a ring thread never blocks);
+ * live operations take it exclusively, which drains both transports, and
+ * io_excl_end() wakes the rings to retry what they parked meanwhile.
  */
 #include <endian.h>
 #include <errno.h>
@@ -39,6 +49,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -82,6 +93,7 @@ struct srv {
 	bool stopping;          /* atomic: a worker saw the mount go */
 	int nthreads;
 	bool uring_offer;       /* FUSE over io_uring may be offered at INIT */
+	bool init_done;         /* INIT answered, transport chosen (under lock) */
 	const char *transport;  /* "io_uring" or "threads" */
 };
 
@@ -528,6 +540,10 @@ static void handle(struct worker *w, const struct fuse_in_header *ih, const void
 	switch (ih->opcode) {
 	case FUSE_INIT:
 		handle_init(w, ih->unique, arg);
+		pthread_mutex_lock(&S.lock);
+		S.init_done = true;
+		pthread_cond_broadcast(&S.cond);
+		pthread_mutex_unlock(&S.lock);
 		return;
 	case FUSE_GETATTR:
 	case FUSE_SETATTR: {
@@ -1363,6 +1379,17 @@ int ploop_server_run(const struct ploop_server_param *p)
 			goto fail;
 		}
 		pthread_detach(t);
+	}
+	/* The kernel sent INIT at mount: once it is answered the transport
+	 * is chosen, and `status` right after the ready answer tells it. */
+	{
+		struct timespec dl;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 2;
+		pthread_mutex_lock(&S.lock);
+		while (!S.init_done && pthread_cond_timedwait(&S.cond, &S.lock, &dl) == 0)
+			;
+		pthread_mutex_unlock(&S.lock);
 	}
 	ready(p->ready_fd, NULL);
 

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "ploop-delta.h"
+#include "ploop-server.h"
 #include "ploop-uring.h"
 #include "util.h"
 
@@ -447,8 +448,11 @@ static int setup(struct uq *q)
 		e->iov[1] = (struct iovec){ e->payload, U.max_io };
 		fuse_cmd(q, e, PLOOP_URING_CMD_REGISTER);
 	}
-	/* pinned once, not per I/O (optional: needs locked-memory room) */
-	if (!getenv("PLOOP_URING_NOFIXED")) {
+	/* Registered buffers spare the page pinning of every backing I/O
+	 * (~5-10 % here), but pin all payload buffers (queues x 32 MiB)
+	 * for the server's life: only on request. */
+	const char *fx = getenv("PLOOP_URING_FIXED");
+	if (fx && !strcmp(fx, "1")) {
 		struct iovec iov[DEPTH];
 		for (int i = 0; i < DEPTH; i++)
 			iov[i] = q->ent[i].iov[1];

@@ -97,10 +97,7 @@ void ploop_srv_handle_ring(void *worker, struct ploop_uring_ent *e,
 
 /* Transport side (ploop-uring.c). */
 
-/* Whether FUSE over io_uring can be offered: not refused by
- * PLOOP_FUSE_URING=0, the kernel has it, and the fuse module parameter is
- * (or has just been set to) Y.  *why gets a static reason when not. */
-bool ploop_uring_prepare(const char **why);
+/* ploop_uring_prepare() is in ploop-server.h. */
 /* After the INIT reply that accepted io_uring: creates the queues and
  * registers their entries.  Returns 0 when every queue registered (the
  * kernel then switches to the rings), else -errno (requests stay on
