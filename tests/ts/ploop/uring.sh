@@ -14,7 +14,7 @@ mkdir -p disk mnt
 D=$VZT_TMP/disk/DiskDescriptor.xml
 PARAM=/sys/module/fuse/parameters/enable_uring
 
-# transport: what the running server says it serves through
+# transport [KEY]: what the running server says it serves through (or KEY=)
 transport() {
 	python3 -c 'import socket,sys
 s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"status\n")
@@ -23,7 +23,8 @@ while not a.endswith(b"\n"):
     d=s.recv(4096)
     if not d: break
     a+=d
-print([w[10:] for w in a.decode().split() if w.startswith("transport=")][0])' disk/.ploop.sock
+print([w[len(sys.argv[2]) + 1:] for w in a.decode().split()
+       if w.startswith(sys.argv[2] + "=")][0])' disk/.ploop.sock "${1:-transport}"
 }
 # load: checksummed random writes of mixed sizes, in the background
 load_start() {
@@ -36,7 +37,10 @@ load_start() {
 
 vzt_ok "init 1G ext4" ploop init -s 1G -t ext4 disk/root.hds || exit 1
 
-if [ ! -e $PARAM ]; then
+if [ "${PLOOP_FUSE_URING:-}" = 0 ]; then
+	want=threads
+	vzt_skip "io_uring transport: PLOOP_FUSE_URING=0 in the environment"
+elif [ ! -e $PARAM ]; then
 	want=threads
 	vzt_skip "io_uring transport: kernel without FUSE over io_uring ($PARAM missing)"
 elif ! ldd "$(command -v ploop)" | grep -q liburing; then
@@ -82,6 +86,12 @@ vzt_ok "online merge of the first snapshot under load" sh -c "
 		--iodepth=32 --direct=1 --time_based --runtime=3 --output=/dev/null &
 	ploop snapshot-merge -u $G1 $D; r=\$?; wait; exit \$r"
 vzt_is "$(md5sum < mnt/data)" "$sum" "content unchanged by the merge"
+if [ $want = io_uring ]; then
+	vzt_true "overwrites took the asynchronous ring path ($(transport ring_async))" \
+		[ "$(transport ring_async)" -gt 1000 ]
+	vzt_true "allocations and flushes took the blocking pool ($(transport ring_blocking))" \
+		[ "$(transport ring_blocking)" -gt 100 ]
+fi
 vzt_ok "umount" ploop umount $D
 vzt_like "$(ploop check $D)" "clean" "every delta clean"
 
