@@ -384,6 +384,83 @@ int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
 	return 0;
 }
 
+int vz_cg_attach_v2(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
+{
+	scan();
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t i = 0; i < n_hiers; i++) {
+		if (!hiers[i].v2)
+			continue;
+		_cleanup_free_ char *procs =
+			xasprintf("%s/%s/cgroup.procs", hiers[i].mnt, cg->rel);
+		if (vz_write_string(procs, buf, err) < 0)
+			return vz_prefix(err, "join cgroup");
+	}
+	return 0;
+}
+
+int vz_cg_open_v2(const struct vz_cgroup *cg, int *fd, struct vz_error *err)
+{
+	scan();
+	*fd = -1;
+	for (size_t i = 0; i < n_hiers; i++) {
+		struct hier *h = &hiers[i];
+		if (!h->v2)
+			continue;
+		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
+		    vz_mkdir_p(dir, 0755, err) < 0)
+			return vz_prefix(err, "create cgroup");
+		if (unified_only && v2_enable(h->mnt, cg->rel, err) < 0)
+			return vz_prefix(err, "enable cgroup v2 controllers");
+		*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (*fd < 0)
+			return vz_fail_errno(err, VZ_ESYSTEM, "open cgroup %s", dir);
+		return 0;
+	}
+	return 0;
+}
+
+int vz_cg_roots_open(struct vz_cg_roots *r, struct vz_error *err)
+{
+	scan();
+	memset(r, 0, sizeof(*r));
+	r->fd = xcalloc(n_hiers ? n_hiers : 1, sizeof(*r->fd));
+	r->cpuset = xcalloc(n_hiers ? n_hiers : 1, sizeof(*r->cpuset));
+	for (size_t i = 0; i < n_hiers; i++) {
+		if (hiers[i].v2)
+			continue;
+		int fd = open(hiers[i].mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return vz_fail_errno(err, VZ_ESYSTEM, "open %s", hiers[i].mnt);
+		r->cpuset[r->n] = strstr(hiers[i].opts, "cpuset") != NULL;
+		r->fd[r->n++] = fd;
+	}
+	return 0;
+}
+
+int vz_cg_join_v1(const struct vz_cgroup *cg, const struct vz_cg_roots *r,
+		  struct vz_error *err)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		/* reachable through the fd whatever our root is now */
+		char base[64];
+		snprintf(base, sizeof(base), "/proc/self/fd/%d", r->fd[i]);
+		_cleanup_free_ char *tasks = xasprintf("%s/%s/tasks", base, cg->rel);
+		if (vz_write_string(tasks, "0", err) == 0)
+			continue;
+		/* a parent made without clone_children: empty cpuset */
+		if (err && err->errnum == ENOSPC && r->cpuset[i]) {
+			cpuset_fill(base, cg->rel);
+			if (vz_write_string(tasks, "0", err) == 0)
+				continue;
+		}
+		return vz_prefix(err, "join cgroup %s", cg->rel);
+	}
+	return 0;
+}
+
 /* Path of a knob of the CT's group: "<dir>/<file>". */
 static char *knob_path(const struct vz_cgroup *cg, const char *controller,
 		       const char *file, struct vz_error *err)

@@ -67,7 +67,7 @@ static int spawn_inside(const struct vz_ct *ct, int (*fn)(void *), void *arg,
 		return -1;
 	}
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = vz_ns_fork(&e);
 	if (pid < 0) {
 		vz_ns_release(&e);
 		return vz_fail_errno(err, VZ_ESYSTEM, "fork into CT %s", ct->idstr);
@@ -285,7 +285,7 @@ int vz_ct_enter(const struct vz_ct *ct, int *status, struct vz_error *err)
 	if (tty)
 		copy_winsize(STDIN_FILENO, master);
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = vz_ns_fork(&e);
 	if (pid < 0) {
 		vz_ns_release(&e);
 		return vz_fail_errno(err, VZ_ESYSTEM, "fork");

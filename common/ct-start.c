@@ -1,15 +1,18 @@
 /* Starting and stopping a container.
  *
  * vzctl start clones the CT's init into new pid, mount, uts, ipc and net
- * namespaces.  The child waits until the parent has put it into the CT's
- * cgroups (and the network is plugged in), then takes a cgroup namespace,
- * builds the CT's mounts, pivots into VE_ROOT, drops capabilities and
- * execs the template's /sbin/init as PID 1.  A close-on-exec pipe tells the
+ * namespaces, born in the CT's cgroup2 group where there is one.  While the
+ * child makes the mounts that need no cgroup and pivots into VE_ROOT, the
+ * parent makes the CT's v1 groups and sets its limits; once the network is
+ * plugged in too, the child joins the v1 groups itself (see vz_cg_join_v1:
+ * no RCU grace period), takes a cgroup namespace, mounts its cgroup tree,
+ * drops capabilities and execs the template's /sbin/init as PID 1.  A close-on-exec pipe tells the
  * parent whether that exec happened; then vzctl exits: no monitor process
  * stays behind.  What identifies a running CT is its init (pid + start
  * time) in LOCKDIR/CTID.run, checked against /proc. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -43,6 +46,7 @@ struct child_ctx {
 	const char *hostname;
 	char **hierarchies;
 	bool cg_v2;
+	bool cg_hybrid;   /* the host has a controller-less cgroup2 tree too */
 };
 
 static void child_fail(struct child_ctx *c, const char *fmt, ...)
@@ -90,8 +94,13 @@ static void mkdir_in(struct child_ctx *c, const char *path, mode_t mode)
 static void mknod_in(struct child_ctx *c, const char *path, mode_t mode,
 		     unsigned maj, unsigned min)
 {
-	if (mknod(path, S_IFCHR | mode, makedev(maj, min)) < 0)
+	if (mknod(path, S_IFCHR | mode, makedev(maj, min)) < 0) {
+		/* DEVICES forbids it (a v2 host checks from init's birth):
+		 * no node, as on a v1 host where it could not be opened */
+		if (errno == EPERM)
+			return;
 		child_fail(c, "mknod %s", path);
+	}
 	chmod(path, mode);  /* umask */
 }
 
@@ -160,7 +169,7 @@ static void setup_cgroupfs(struct child_ctx *c)
 		}
 	}
 	/* a hybrid host also has a controller-less cgroup2 tree */
-	if (access("/sys/fs/cgroup/unified", F_OK) == 0) {
+	if (c->cg_hybrid) {
 		mkdir_in(c, "sys/fs/cgroup/unified", 0755);
 		xmount(c, "cgroup2", "sys/fs/cgroup/unified", "cgroup2",
 		       MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
@@ -204,21 +213,30 @@ static int child_main(struct child_ctx *c)
 	mkdir_in(c, "run", 0755);
 	xmount(c, "tmpfs", "run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=20%");
 
-	/* the parent has put us into the CT's cgroups (and its network) */
-	char go;
-	if (read(c->go_fd, &go, 1) != 1)
-		_exit(1);  /* the parent gave up */
-	close(c->go_fd);
-	if (unshare(CLONE_NEWCGROUP) < 0)
-		child_fail(c, "create the cgroup namespace");
-	setup_cgroupfs(c);
-
+	/* The host's cgroup hierarchies stay reachable through fds (closed
+	 * at exec), so the pivot, whose unmount waits for an RCU grace
+	 * period, is made while the parent still works. */
+	struct vz_error jerr = { 0 };
+	struct vz_cg_roots roots;
+	if (vz_cg_roots_open(&roots, &jerr) < 0)
+		child_fail(c, "%s", jerr.msg);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		child_fail(c, "pivot_root into %s", root);
 	if (umount2(".", MNT_DETACH) < 0)
 		child_fail(c, "detach the host's root");
 	if (chdir("/") < 0)
 		child_fail(c, "chdir /");
+
+	/* the parent has made the CT's groups and plugged in its network */
+	char go;
+	if (read(c->go_fd, &go, 1) != 1)
+		_exit(1);  /* the parent gave up */
+	close(c->go_fd);
+	if (vz_cg_join_v1(&c->ct->cg, &roots, &jerr) < 0)
+		child_fail(c, "%s", jerr.msg);
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail(c, "create the cgroup namespace");
+	setup_cgroupfs(c);
 
 	if (c->hostname && *c->hostname &&
 	    sethostname(c->hostname, strlen(c->hostname)) < 0)
@@ -256,6 +274,42 @@ int vz_ct_cgroups_prepare(struct vz_ct *ct, struct vz_error *err)
 	    vz_ct_res_apply(ct, NULL, err) < 0)
 		return -1;
 	return 0;
+}
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+/* clone3's arguments (Linux 5.7 layout, the one with cgroup). */
+struct clone3_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+		 stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* Clones the CT's init into new namespaces, into the cgroup2 group cgfd
+ * when there is one and the kernel can (5.7+): *born_in tells. */
+static pid_t clone_init(int cgfd, bool *born_in)
+{
+	const uint64_t ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	*born_in = false;
+	if (cgfd >= 0) {
+		struct clone3_args a = {
+			.flags = ns | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)cgfd,
+		};
+		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+		if (pid >= 0) {
+			*born_in = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 static int read_child_error(int fd, char *msg, size_t len)
@@ -320,17 +374,31 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_umount;
 	}
 	c.hierarchies = vz_cg_hierarchies(&c.cg_v2);
+	c.cg_hybrid = !c.cg_v2 && access("/sys/fs/cgroup/unified", F_OK) == 0;
 
+	/* init is born in the cgroup2 group; on a v2-only host the device
+	 * allow-list is in force from then on */
+	int cgfd = -1;
+	bool born_in;
+	if (vz_cg_open_v2(&ct->cg, &cgfd, err) < 0 ||
+	    (ct->cg.unified && vz_devices_apply(ct, err) < 0)) {
+		vz_prefix(err, "start CT %s", ct->idstr);
+		if (cgfd >= 0)
+			close(cgfd);
+		goto fail_cg;
+	}
 	int go[2], ep[2], rp[2];
 	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0 ||
 	    pipe2(rp, O_CLOEXEC) < 0) {
 		vz_fail_errno(err, VZ_ESYSTEM, "start CT %s: pipe", ct->idstr);
+		if (cgfd >= 0)
+			close(cgfd);
 		goto fail_cg;
 	}
 	fflush(NULL);
-	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS |
-				   CLONE_NEWUTS | CLONE_NEWIPC |
-				   SIGCHLD, NULL, NULL, NULL, NULL);
+	pid_t pid = clone_init(cgfd, &born_in);
+	if (pid != 0 && cgfd >= 0)
+		close(cgfd);
 	if (pid < 0) {
 		vz_fail_errno(err, errno == EINVAL ? VZ_ENOSYS : VZ_ESYSTEM,
 			      "start CT %s: create namespaces", ct->idstr);
@@ -362,8 +430,11 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
-	/* resource limits: in force before init is let go */
-	if (vz_ct_cgroups_prepare(ct, err) < 0) {
+	/* resource limits: in force before init is let go (the child joins
+	 * the v1 groups itself then) */
+	if (vz_cg_create(&ct->cg, err) < 0 ||
+	    (!ct->cg.unified && vz_devices_apply(ct, err) < 0) ||
+	    vz_ct_res_apply(ct, NULL, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);
 		close(go[1]);
 		close(ep[0]);
@@ -371,7 +442,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	vz_debug("start CT %s: cgroups ready", ct->idstr);
-	if (vz_cg_attach(&ct->cg, pid, err) < 0) {
+	if (!born_in && vz_cg_attach_v2(&ct->cg, pid, err) < 0) {
 		close(go[1]);
 		close(ep[0]);
 		close(rp[0]);
@@ -404,7 +475,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_kill;
 	}
 	close(go[1]);
-	vz_debug("start CT %s: init joined its cgroups, released", ct->idstr);
+	vz_debug("start CT %s: init released", ct->idstr);
 	int n = read_child_error(ep[0], msg, sizeof(msg));
 	close(ep[0]);
 	if (n > 0) {

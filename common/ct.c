@@ -169,10 +169,17 @@ int vz_ct_lock(struct vz_ct *ct, const char *op, bool wait,
 			return -1;
 		}
 	}
+	/* Written over in place, padded to a fixed size: truncating would
+	 * free a block, which on a file system mounted with "discard" waits
+	 * for the device (half a millisecond here). */
 	char who[128];
-	int n = snprintf(who, sizeof(who), "%s %s, pid %d\n", vz_prog(), op,
+	int n = snprintf(who, sizeof(who), "%s %s, pid %d", vz_prog(), op,
 			 (int)getpid());
-	if (ftruncate(fd, 0) == 0 && pwrite(fd, who, n, 0) < 0)
+	if (n < 0 || n >= (int)sizeof(who))
+		n = (int)sizeof(who) - 1;
+	memset(who + n, ' ', sizeof(who) - 1 - n);
+	who[sizeof(who) - 1] = '\n';
+	if (pwrite(fd, who, sizeof(who), 0) < 0)
 		vz_debug("cannot record lock holder in %s", path);
 	ct->lock_fd = fd;
 	return 0;

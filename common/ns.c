@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 {
 	memset(e, 0, sizeof(*e));
 	e->pidfd = -1;
+	e->cg2_fd = e->cg2_procs = -1;
 	struct vz_ct_runtime rt;
 	if (!ct->exists)
 		return vz_fail(err, VZ_ENOENT, "CT %s does not exist", ct->idstr);
@@ -45,12 +47,24 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 	size_t n = vz_strv_len(rt.procs);
 	e->procs_fds = xcalloc(n ? n : 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
-		int fd = open(rt.procs[i], O_WRONLY | O_CLOEXEC);
+		/* a v1 group is joined through "tasks" (see vz_cg_join_v1),
+		 * the cgroup2 one at birth, cgroup.procs as the fallback */
+		_cleanup_free_ char *dir = xstrdup(rt.procs[i]);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		_cleanup_free_ char *tasks = xasprintf("%s/tasks", dir);
+		bool v1 = access(tasks, F_OK) == 0;
+		int fd = open(v1 ? tasks : rt.procs[i], O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			vz_fail_errno(err, VZ_ESYSTEM, "open %s", rt.procs[i]);
 			vz_ct_runtime_free(&rt);
 			vz_ns_release(e);
 			return -1;
+		}
+		if (!v1 && e->cg2_fd < 0) {
+			e->cg2_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			e->cg2_procs = (int)e->n_procs;
 		}
 		e->procs_fds[e->n_procs++] = fd;
 	}
@@ -60,19 +74,54 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 
 int vz_ns_enter(struct vz_ns_entry *e, struct vz_error *err)
 {
+	/* the cgroup namespace is taken by the child, after it is in the
+	 * CT's groups: clone3 into a group outside our cgroup namespace
+	 * would be refused */
 	int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-		    CLONE_NEWPID | CLONE_NEWCGROUP;
+		    CLONE_NEWPID;
 	if (setns(e->pidfd, flags) < 0)
 		return vz_fail_errno(err, errno == EINVAL ? VZ_ENOSYS : VZ_ESYSTEM,
 				     "enter the CT's namespaces (setns with a pidfd needs Linux 5.8)");
 	return 0;
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+pid_t vz_ns_fork(struct vz_ns_entry *e)
+{
+	e->born_in = false;
+	if (e->cg2_fd >= 0) {
+		/* clone3's arguments up to cgroup (the 5.7 layout) */
+		uint64_t a[11] = { 0 };
+		a[0] = CLONE_INTO_CGROUP;
+		a[4] = SIGCHLD;
+		a[10] = (uint64_t)e->cg2_fd;
+		pid_t pid = (pid_t)syscall(SYS_clone3, a, sizeof(a));
+		if (pid >= 0) {
+			e->born_in = true;
+			return pid;
+		}
+		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
+			return -1;
+	}
+	return fork();
+}
+
 int vz_ns_child_setup(struct vz_ns_entry *e, struct vz_error *err)
 {
-	for (size_t i = 0; i < e->n_procs; i++)
+	for (size_t i = 0; i < e->n_procs; i++) {
+		if (e->born_in && (int)i == e->cg2_procs)
+			continue;
 		if (write(e->procs_fds[i], "0", 1) < 0)
 			return vz_fail_errno(err, VZ_ESYSTEM, "join the CT's cgroup");
+	}
+	if (setns(e->pidfd, CLONE_NEWCGROUP) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "enter the CT's cgroup namespace");
 	if (vz_caps_apply_bound(e->caps_drop, err) < 0)
 		return -1;
 	if (chdir("/") < 0)
@@ -95,8 +144,10 @@ void vz_ns_release(struct vz_ns_entry *e)
 	for (size_t i = 0; i < e->n_procs; i++)
 		close(e->procs_fds[i]);
 	free(e->procs_fds);
+	if (e->cg2_fd >= 0)
+		close(e->cg2_fd);
 	memset(e, 0, sizeof(*e));
-	e->pidfd = -1;
+	e->pidfd = e->cg2_fd = e->cg2_procs = -1;
 }
 
 static volatile sig_atomic_t child_pid, child_elsewhere;

@@ -12,8 +12,11 @@ struct vz_error;
 
 struct vz_ns_entry {
 	int pidfd;         /* of the CT's init */
-	int *procs_fds;    /* cgroup.procs files, opened before setns */
+	int *procs_fds;    /* v1 "tasks", v2 "cgroup.procs", opened before setns */
 	size_t n_procs;
+	int cg2_fd;        /* the CT's cgroup2 group, or -1 */
+	int cg2_procs;     /* its index in procs_fds, or -1 */
+	bool born_in;      /* vz_ns_fork's child was born in cg2_fd */
 	uint64_t caps_drop;
 };
 
@@ -25,6 +28,10 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 /* Enters all the CT's namespaces (the caller's pid namespace applies to
  * its children only: fork after this). */
 int vz_ns_enter(struct vz_ns_entry *e, struct vz_error *err);
+/* Forks the process that goes into the CT, born in the CT's cgroup2
+ * group where the kernel can (clone3 CLONE_INTO_CGROUP): see cgroup.h for
+ * why moving processes later is slow.  fork()'s return convention. */
+pid_t vz_ns_fork(struct vz_ns_entry *e);
 /* In the forked child: joins the CT's cgroups, drops capabilities,
  * resets the environment.  Returns 0 or -1 (err set). */
 int vz_ns_child_setup(struct vz_ns_entry *e, struct vz_error *err);

@@ -21,7 +21,11 @@ vzt_is "$(vzctl exec 101 sh -c 'echo $container:$PATH')" \
 	"vz:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "clean environment"
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then ctl_re="^0::/$"; else ctl_re="pids:/$"; fi
 vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "$ctl_re" "exec joins the CT's cgroups"
-vzt_is "$(vzctl exec 101 ls -d /proc/[0-9]* | wc -l)" 2 "exec'd process is in the CT's pid namespace"
+# (counting /proc entries would race with the CT's own start scripts)
+init_pid=$(sed -n 's/^INIT_PID=//p' "$VZT_TMP/lock/101.run")
+vzt_is "$(vzctl exec 101 readlink /proc/self/ns/pid)" "$(readlink /proc/$init_pid/ns/pid)" \
+	"exec'd process is in the CT's pid namespace"
+vzt_is "$(vzctl exec 101 cat /proc/1/comm)" init "and sees the CT's init as PID 1"
 
 vzt_is "$(vzctl exec 101 sh -c 'test -e /proc/$$/fd/7 && echo leaked || echo clean' 7</etc/hostname)" clean \
 	"the caller's fds above 2 do not enter the CT"
