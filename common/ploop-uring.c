@@ -403,7 +403,10 @@ static void on_cqe(struct uq *q, uint64_t ud, int res)
 		return;
 	case UD_EFD:
 		on_efd(q);
-		arm_efd(q);
+		if (res >= 0 || res == -EINTR || res == -EAGAIN)
+			arm_efd(q);
+		else
+			vz_warn("fuse io_uring queue %d: eventfd: %s", q->qid, strerror(-res));
 		return;
 	}
 }
