@@ -348,6 +348,11 @@ static int loop_detach(const char *dev, const char *ff, struct vz_error *err)
 static int server_start(const char *desc, char **deltas, bool ro, const char *ff,
 			struct vz_error *err)
 {
+	/* FUSE over io_uring needs the fuse module's enable_uring=Y: the
+	 * server sets it too, but from here -v shows it */
+	const char *why = NULL;
+	if (!ploop_uring_prepare(&why))
+		vz_info("fuse: no io_uring (%s)", why);
 	int fd = open(ff, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "create %s", ff);
@@ -416,8 +421,15 @@ static int server_start(const char *desc, char **deltas, bool ro, const char *ff
 	close(pfd[0]);
 	ans[k] = '\0';
 	vz_strstrip(ans);
-	if (!strcmp(ans, "OK"))
+	if (!strcmp(ans, "OK")) {
+		char *text = NULL, tr[32];
+		struct vz_error e2;
+		if (ploop_ctl_call(ff, "status", &text, NULL, NULL, &e2) == 0 && strstr(text, "transport=") &&
+		    sscanf(strstr(text, "transport="), "transport=%31s", tr) == 1)
+			vz_info("ploop server: FUSE transport %s", tr);
+		free(text);
 		return 0;
+	}
 	unlink(ff);
 	if (!strncmp(ans, "ERR ", 4)) {
 		char *end;

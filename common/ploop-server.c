@@ -19,8 +19,18 @@
  * protocol ourselves costs ~300 lines and buys: WRITE payloads read to a
  * page boundary (O_DIRECT without a copy), parallel direct writes, the
  * inval-inode notification for live grow without a library session, no
- * run-time dependency, and a path to FUSE over io_uring, which libfuse 3.14
- * cannot express.
+ * run-time dependency, and FUSE over io_uring, which libfuse 3.14 cannot
+ * express.
+ *
+ * Transports: FUSE over io_uring (ploop-uring.c) where the kernel has it
+ * (6.14+; the fuse module parameter enable_uring is set to Y when it is N),
+ * else or with PLOOP_FUSE_URING=0 the /dev/fuse threads below, which also
+ * serve INIT, FORGET/INTERRUPT and whatever comes before the rings are
+ * registered.  `status` answers transport=io_uring|threads.  Requests hold
+ * S.io shared for their whole run (a ring request from plan to completion
+ * of its backing I/O, taken with trylock so a ring thread never blocks);
+ * live operations take it exclusively, which drains both transports, and
+ * io_excl_end() wakes the rings to retry what they parked meanwhile.
  */
 #include <endian.h>
 #include <errno.h>
@@ -39,12 +49,14 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "log.h"
 #include "ploop-delta.h"
 #include "ploop-server.h"
+#include "ploop-uring.h"
 #include "util.h"
 
 #define MAX_LEVELS 250
@@ -80,6 +92,9 @@ struct srv {
 	int ctl_fd;
 	bool stopping;          /* atomic: a worker saw the mount go */
 	int nthreads;
+	bool uring_offer;       /* FUSE over io_uring may be offered at INIT */
+	bool init_done;         /* INIT answered, transport chosen (under lock) */
+	const char *transport;  /* "io_uring" or "threads" */
 };
 
 static struct srv S;
@@ -281,6 +296,7 @@ struct worker {
 	char *buf;    /* request buffer, HDR_ROOM + MAX_IO */
 	char *cbuf;   /* one cluster, for copy-up */
 	char *rbuf;   /* read reply data */
+	struct ploop_uring_ent *ent;  /* the ring entry being answered, or NULL */
 };
 
 static int read_range(char *dst, uint64_t off, size_t len)
@@ -449,8 +465,12 @@ static void fill_attr(struct fuse_attr *a)
 	a->blksize = 4096;
 }
 
-static void reply(uint64_t unique, int error, const void *data, size_t len)
+static void reply(struct worker *w, uint64_t unique, int error, const void *data, size_t len)
 {
+	if (w->ent) {
+		ploop_uring_reply(w->ent, error, data, len);
+		return;
+	}
 	struct fuse_out_header oh = {
 		.len = (uint32_t)(sizeof(oh) + (error ? 0 : len)),
 		.error = error,
@@ -461,14 +481,14 @@ static void reply(uint64_t unique, int error, const void *data, size_t len)
 		;
 }
 
-static void handle_init(uint64_t unique, const struct fuse_init_in *in)
+static void handle_init(struct worker *w, uint64_t unique, const struct fuse_init_in *in)
 {
 	struct fuse_init_out o;
 	memset(&o, 0, sizeof(o));
 	o.major = FUSE_KERNEL_VERSION;
 	o.minor = FUSE_KERNEL_MINOR_VERSION;
 	if (in->major < 7 || (in->major == 7 && in->minor < 28)) {
-		reply(unique, -EPROTO, NULL, 0);
+		reply(w, unique, -EPROTO, NULL, 0);
 		return;
 	}
 	o.max_readahead = in->max_readahead;
@@ -484,18 +504,46 @@ static void handle_init(uint64_t unique, const struct fuse_init_in *in)
 	o.max_write = MAX_IO;
 	o.time_gran = 1;
 	o.max_pages = MAX_IO / 4096;
+	/* FUSE over io_uring when the kernel offers it (enable_uring=Y) */
+	bool uring = S.uring_offer && (in->flags & FUSE_INIT_EXT) &&
+		     (in->flags2 & (uint32_t)(PLOOP_FUSE_OVER_IO_URING >> 32));
+	if (uring) {
+		o.flags |= FUSE_INIT_EXT;
+		o.flags2 = (uint32_t)(PLOOP_FUSE_OVER_IO_URING >> 32);
+	}
 	size_t len = sizeof(o);
 	if (in->minor < 23)
 		len = FUSE_COMPAT_22_INIT_OUT_SIZE;
-	reply(unique, 0, &o, len);
+	reply(w, unique, 0, &o, len);
+	if (!S.uring_offer)
+		return;
+	if (!uring) {
+		vz_info("fuse: the kernel did not offer io_uring at INIT: serving through /dev/fuse threads");
+		return;
+	}
+	/* the reply made the connection ready for ring registrations */
+	int r = ploop_uring_start(S.fuse_fd, MAX_IO);
+	if (r < 0) {
+		vz_warn("fuse: io_uring queues refused (%s): serving through /dev/fuse threads",
+			strerror(-r));
+		return;
+	}
+	__atomic_store_n(&S.transport, "io_uring", __ATOMIC_RELEASE);
+	vz_info("fuse: serving through io_uring queues");
 }
 
-static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_t arglen)
+/* arg: the opcode's fixed argument; payload: what follows it (WRITE data) */
+static void handle(struct worker *w, const struct fuse_in_header *ih, const void *arg,
+		   const char *payload, size_t plen)
 {
 	int r;
 	switch (ih->opcode) {
 	case FUSE_INIT:
-		handle_init(ih->unique, arg);
+		handle_init(w, ih->unique, arg);
+		pthread_mutex_lock(&S.lock);
+		S.init_done = true;
+		pthread_cond_broadcast(&S.cond);
+		pthread_mutex_unlock(&S.lock);
 		return;
 	case FUSE_GETATTR:
 	case FUSE_SETATTR: {
@@ -504,26 +552,26 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 		if (ih->opcode == FUSE_SETATTR) {
 			const struct fuse_setattr_in *s = arg;
 			if ((s->valid & FATTR_SIZE) && s->size != S.size) {
-				reply(ih->unique, -EPERM, NULL, 0);
+				reply(w, ih->unique, -EPERM, NULL, 0);
 				return;
 			}
 		}
 		fill_attr(&o.attr);
 		o.attr_valid = 1;
-		reply(ih->unique, 0, &o, sizeof(o));
+		reply(w, ih->unique, 0, &o, sizeof(o));
 		return;
 	}
 	case FUSE_OPEN: {
 		const struct fuse_open_in *in = arg;
 		if (S.ro && (in->flags & O_ACCMODE) != O_RDONLY) {
-			reply(ih->unique, -EROFS, NULL, 0);
+			reply(w, ih->unique, -EROFS, NULL, 0);
 			return;
 		}
 		struct fuse_open_out o = { 0 };
 		o.open_flags = FOPEN_DIRECT_IO;
 		if (!S.no_parallel_writes)
 			o.open_flags |= FOPEN_PARALLEL_DIRECT_WRITES;
-		reply(ih->unique, 0, &o, sizeof(o));
+		reply(w, ih->unique, 0, &o, sizeof(o));
 		return;
 	}
 	case FUSE_READ: {
@@ -537,32 +585,32 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 		pthread_rwlock_rdlock(&S.io);
 		r = read_range(w->rbuf, off, len);
 		pthread_rwlock_unlock(&S.io);
-		reply(ih->unique, r, w->rbuf, len);
+		reply(w, ih->unique, r, w->rbuf, len);
 		return;
 	}
 	case FUSE_WRITE: {
 		const struct fuse_write_in *in = arg;
-		const char *data = (const char *)arg + sizeof(*in);
+		const char *data = payload;
 		size_t len = in->size;
 		if (S.ro) {
-			reply(ih->unique, -EROFS, NULL, 0);
+			reply(w, ih->unique, -EROFS, NULL, 0);
 			return;
 		}
-		if (sizeof(*in) + len > arglen || in->offset + len > S.size) {
-			reply(ih->unique, in->offset >= S.size ? -ENOSPC : -EINVAL, NULL, 0);
+		if (len > plen || in->offset + len > S.size) {
+			reply(w, ih->unique, in->offset >= S.size ? -ENOSPC : -EINVAL, NULL, 0);
 			return;
 		}
 		pthread_rwlock_rdlock(&S.io);
 		r = write_range(w, data, in->offset, len);
 		pthread_rwlock_unlock(&S.io);
 		struct fuse_write_out o = { .size = (uint32_t)len };
-		reply(ih->unique, r, &o, sizeof(o));
+		reply(w, ih->unique, r, &o, sizeof(o));
 		return;
 	}
 	case FUSE_FALLOCATE: {
 		const struct fuse_fallocate_in *in = arg;
 		if (S.ro) {
-			reply(ih->unique, -EROFS, NULL, 0);
+			reply(w, ih->unique, -EROFS, NULL, 0);
 			return;
 		}
 		r = 0;
@@ -575,7 +623,7 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 		} else if (in->offset + in->length > S.size) {
 			r = -ENOSPC;  /* the disk has a fixed size */
 		}
-		reply(ih->unique, r, NULL, 0);
+		reply(w, ih->unique, r, NULL, 0);
 		return;
 	}
 	case FUSE_FSYNC:
@@ -583,12 +631,12 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 		pthread_rwlock_rdlock(&S.io);
 		r = commit();
 		pthread_rwlock_unlock(&S.io);
-		reply(ih->unique, r, NULL, 0);
+		reply(w, ih->unique, r, NULL, 0);
 		return;
 	case FUSE_FLUSH:
 	case FUSE_RELEASE:
 	case FUSE_ACCESS:
-		reply(ih->unique, 0, NULL, 0);
+		reply(w, ih->unique, 0, NULL, 0);
 		return;
 	case FUSE_STATFS: {
 		struct fuse_statfs_out o;
@@ -597,7 +645,7 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 		o.st.frsize = 4096;
 		o.st.blocks = S.size / 4096;
 		o.st.namelen = 255;
-		reply(ih->unique, 0, &o, sizeof(o));
+		reply(w, ih->unique, 0, &o, sizeof(o));
 		return;
 	}
 	case FUSE_FORGET:
@@ -605,20 +653,20 @@ static void handle(struct worker *w, struct fuse_in_header *ih, void *arg, size_
 	case FUSE_INTERRUPT:
 		return;  /* no reply */
 	case FUSE_DESTROY:
-		reply(ih->unique, 0, NULL, 0);
+		reply(w, ih->unique, 0, NULL, 0);
 		return;
 	case FUSE_LOOKUP:
-		reply(ih->unique, -ENOENT, NULL, 0);
+		reply(w, ih->unique, -ENOENT, NULL, 0);
 		return;
 	default:
-		reply(ih->unique, -ENOSYS, NULL, 0);
+		reply(w, ih->unique, -ENOSYS, NULL, 0);
 		return;
 	}
 }
 
 static void *worker_main(void *arg)
 {
-	struct worker w;
+	struct worker w = { 0 };
 	(void)arg;
 	sigset_t all;
 	sigfillset(&all);
@@ -640,13 +688,109 @@ static void *worker_main(void *arg)
 		if ((size_t)n < sizeof(struct fuse_in_header))
 			continue;
 		struct fuse_in_header *ih = (struct fuse_in_header *)rb;
-		handle(&w, ih, rb + sizeof(*ih), (size_t)n - sizeof(*ih));
+		size_t arglen = (size_t)n - sizeof(*ih);
+		size_t oplen = ih->opcode == FUSE_WRITE ? sizeof(struct fuse_write_in) : 0;
+		if (oplen > arglen)
+			oplen = arglen;
+		handle(&w, ih, rb + sizeof(*ih), rb + sizeof(*ih) + oplen, arglen - oplen);
 	}
 	free(w.buf);
 	free(w.cbuf);
 	free(w.rbuf);
 	__atomic_store_n(&S.stopping, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* --- the io_uring transport's side (ploop-uring.h) --- */
+
+int ploop_srv_fast_plan(bool write, uint64_t off, size_t *lenp, struct ploop_seg *segs,
+			int max)
+{
+	if (pthread_rwlock_tryrdlock(&S.io))
+		return -EAGAIN;  /* a live operation wants the data path */
+	size_t len = *lenp;
+	int n = 0;
+	pthread_mutex_lock(&S.lock);
+	if (write && (S.ro || off + len > S.size))
+		goto slow;
+	if (!write) {
+		if (off >= S.size)
+			goto slow;
+		if (off + len > S.size)
+			len = (size_t)(S.size - off);
+	}
+	int tl = S.n - 1;
+	uint32_t boff = 0;
+	while (boff < len) {
+		uint64_t c = off / S.cluster;
+		uint32_t in = (uint32_t)(off % S.cluster);
+		uint32_t piece = S.cluster - in < len - boff ? S.cluster - in : (uint32_t)(len - boff);
+		int l = S.lvl[c];
+		if (n == max)
+			goto slow;
+		if (write) {
+			/* in place only: allocation and copy-up block */
+			if (S.busy[c] || l != tl)
+				goto slow;
+			segs[n] = (struct ploop_seg){ .fd = S.d[l].fd, .foff = (uint64_t)S.off[c] * S.cluster + in,
+						      .boff = boff, .len = piece };
+		} else if (l == NO_LEVEL) {
+			segs[n] = (struct ploop_seg){ .fd = -1, .hole = true, .boff = boff, .len = piece };
+		} else {
+			segs[n] = (struct ploop_seg){ .fd = S.d[l].fd, .foff = (uint64_t)S.off[c] * S.cluster + in,
+						      .boff = boff, .len = piece };
+		}
+		n++;
+		boff += piece;
+		off += piece;
+	}
+	pthread_mutex_unlock(&S.lock);
+	*lenp = len;
+	return n;
+slow:
+	pthread_mutex_unlock(&S.lock);
+	pthread_rwlock_unlock(&S.io);
+	return 0;
+}
+
+void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err)
+{
+	if (write && !err) {
+		/* like write_piece: tracked and flushable before the reply */
+		pthread_mutex_lock(&S.lock);
+		for (int i = 0; i < n; i++)
+			track_mark(segs[i].foff / S.cluster);
+		S.written = true;
+		pthread_mutex_unlock(&S.lock);
+	}
+	pthread_rwlock_unlock(&S.io);
+}
+
+void *ploop_srv_worker_new(void)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	w->cbuf = ploop_aligned_alloc(S.cluster);
+	return w;
+}
+
+void ploop_srv_handle_ring(void *worker, struct ploop_uring_ent *e,
+			   const struct fuse_in_header *ih, const void *op,
+			   char *payload, size_t plen)
+{
+	struct worker *w = worker;
+	w->ent = e;
+	w->rbuf = ploop_uring_payload(e);  /* READ data lands in place */
+	handle(w, ih, op, payload, plen);
+	w->ent = NULL;
+	w->rbuf = NULL;
+}
+
+/* Ends a live operation's exclusive hold of the data path; ring threads
+ * retry the requests they parked meanwhile. */
+static void io_excl_end(void)
+{
+	pthread_rwlock_unlock(&S.io);
+	ploop_uring_kick();
 }
 
 /* --- live operations --- */
@@ -683,7 +827,7 @@ static int srv_snapshot_switch(struct vz_error *err)
 	pthread_rwlock_wrlock(&S.io);
 	int rc = commit();
 	if (rc < 0) {
-		pthread_rwlock_unlock(&S.io);
+		io_excl_end();
 		return vz_fail_errnum(err, VZ_ESYSTEM, -rc, "sync top delta");
 	}
 	struct ploop_delta *old = top();
@@ -696,7 +840,7 @@ static int srv_snapshot_switch(struct vz_error *err)
 		/* the tracker follows the new top file */
 		memset(S.track, 0, S.track_bits / 8);
 	}
-	pthread_rwlock_unlock(&S.io);
+	io_excl_end();
 	return 0;
 }
 
@@ -807,7 +951,7 @@ static int srv_merge(int l, struct vz_error *err)
 		if (S.lvl[c] != NO_LEVEL && S.lvl[c] > l)
 			S.lvl[c]--;
 	pthread_mutex_unlock(&S.lock);
-	pthread_rwlock_unlock(&S.io);
+	io_excl_end();
 out:
 	free(buf);
 	return rc;
@@ -818,14 +962,14 @@ static int srv_grow(uint64_t bytes, struct vz_error *err)
 	pthread_rwlock_wrlock(&S.io);
 	int r = commit();
 	if (r < 0) {
-		pthread_rwlock_unlock(&S.io);
+		io_excl_end();
 		return vz_fail_errnum(err, VZ_ESYSTEM, -r, "sync top delta");
 	}
 	struct ploop_delta *t = top();
 	uint32_t old_hc = t->hdr_clusters;
 	memcpy(t->bat, S.disk_bat, (size_t)t->hdr.bat_entries * 4);
 	if (ploop_delta_grow(t, bytes, err) < 0) {
-		pthread_rwlock_unlock(&S.io);
+		io_excl_end();
 		return -1;
 	}
 	uint64_t nc = t->hdr.bat_entries;
@@ -844,7 +988,7 @@ static int srv_grow(uint64_t bytes, struct vz_error *err)
 			if (S.lvl[c] == S.n - 1)
 				S.off[c] = t->bat[c];
 	S.size = t->hdr.size_sectors * PLOOP_SECTOR;
-	pthread_rwlock_unlock(&S.io);
+	io_excl_end();
 	/* let the kernel fetch the new size */
 	struct {
 		struct fuse_out_header h;
@@ -928,7 +1072,7 @@ out_fail:
 out:
 	free(rev);
 	free(buf);
-	pthread_rwlock_unlock(&S.io);
+	io_excl_end();
 	return rc;
 }
 
@@ -982,9 +1126,13 @@ static bool ctl_handle(int fd, char *line)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(line, "status")) {
+		uint64_t fast, pool, parked;
+		ploop_uring_stats(&fast, &pool, &parked);
 		pthread_rwlock_rdlock(&S.io);
-		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d",
-			   (int)getpid(), S.n, S.size, top()->path, S.ro);
+		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d transport=%s"
+			   " ring_async=%" PRIu64 " ring_blocking=%" PRIu64 " ring_parked=%" PRIu64,
+			   (int)getpid(), S.n, S.size, top()->path, S.ro,
+			   __atomic_load_n(&S.transport, __ATOMIC_ACQUIRE), fast, pool, parked);
 		pthread_rwlock_unlock(&S.io);
 	} else if (!strcmp(line, "sync")) {
 		pthread_rwlock_rdlock(&S.io);
@@ -1200,6 +1348,11 @@ int ploop_server_run(const struct ploop_server_param *p)
 	S.ctl_fd = ctl_listen(p->fuse_file, &err);
 	if (S.ctl_fd < 0)
 		goto fail;
+	S.transport = "threads";
+	const char *why = NULL;
+	S.uring_offer = ploop_uring_prepare(&why);
+	if (!S.uring_offer)
+		vz_info("fuse: no io_uring (%s): serving through /dev/fuse threads", why);
 	S.fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (S.fuse_fd < 0) {
 		vz_fail_errno(&err, VZ_ENOSYS, "open /dev/fuse (is the fuse module loaded?)");
@@ -1226,6 +1379,17 @@ int ploop_server_run(const struct ploop_server_param *p)
 			goto fail;
 		}
 		pthread_detach(t);
+	}
+	/* The kernel sent INIT at mount: once it is answered the transport
+	 * is chosen, and `status` right after the ready answer tells it. */
+	{
+		struct timespec dl;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 2;
+		pthread_mutex_lock(&S.lock);
+		while (!S.init_done && pthread_cond_timedwait(&S.cond, &S.lock, &dl) == 0)
+			;
+		pthread_mutex_unlock(&S.lock);
 	}
 	ready(p->ready_fd, NULL);
 

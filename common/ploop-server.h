@@ -29,6 +29,13 @@ struct ploop_server_param {
  * process exit status.  Call in a fresh child process. */
 int ploop_server_run(const struct ploop_server_param *p);
 
+/* Whether the server can offer FUSE over io_uring: not refused by
+ * PLOOP_FUSE_URING=0, built with liburing, the kernel has it, and the fuse
+ * module parameter enable_uring is (or has just been set to, said at -v)
+ * Y.  *why gets a static reason when not.  The server calls it; callers
+ * that want the decision shown call it first. */
+bool ploop_uring_prepare(const char **why);
+
 /* Client side (ploop-ctl.c). */
 char *ploop_ctl_address(const char *fuse_file, size_t *len);
 /* Sends cmd and reads the answer.  A server that is not running fails
