@@ -351,6 +351,18 @@ static int send_live(struct sender *s, const char *ff, uint64_t total,
 		}
 	}
 	_cleanup_free_ char *mp = ploop_fs_of(ff);
+	if (mp) {
+		/* What the stopped writers left in the page cache reaches the
+		 * disk now and goes in one more pass, before the freeze rather
+		 * than inside it. */
+		_cleanup_close_ int mfd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (mfd >= 0)
+			syncfs(mfd);
+		if (pass_dirty(s, ff, &sent, err) < 0)
+			return -1;
+		vz_info("copy pass %u (after the stop command): %" PRIu64 " bytes changed",
+			s->st->passes, sent);
+	}
 	struct ploop_freeze fz;
 	if (ploop_freeze(mp, &fz, err) < 0)
 		return -1;
