@@ -425,6 +425,8 @@ bool vz_path_exists(const char *path)
 
 bool vz_is_mountpoint(const char *path)
 {
+	if (!path)
+		return false;
 	/* Linux 5.8+ says so in one call; mountinfo otherwise */
 	struct statx sx;
 	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &sx) == 0 &&
