@@ -755,8 +755,10 @@ slow:
 
 void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err)
 {
-	if (write && !err) {
-		/* like write_piece: tracked and flushable before the reply */
+	(void)err;
+	if (write) {
+		/* like write_piece: tracked and flushable before the reply,
+		 * failed or not (a failed write may have changed some bytes) */
 		pthread_mutex_lock(&S.lock);
 		for (int i = 0; i < n; i++)
 			track_mark(segs[i].foff / S.cluster);
