@@ -1,11 +1,16 @@
-/* Container cgroups.  libcgroup creates, attaches and deletes the CT's
- * group in the controller hierarchies it knows; hierarchies without
- * controllers (cgroup v1 "name=systemd", the cgroup2 mount of a hybrid
- * host) are handled here, since systemd inside a CT needs them too. */
+/* Container cgroups: the CT's group in every hierarchy of this host, found
+ * in mountinfo -- v1 controllers, named v1 ("name=systemd") and the cgroup2
+ * tree of a hybrid host, which systemd inside a CT needs too, or the one
+ * cgroup2 tree of a v2 host.
+ *
+ * Groups are plain mkdir/rmdir.  libcgroup did this before; it was dropped
+ * because start is measured against LXC: cgroup_init() + create took
+ * 0.82 + 0.85 ms here (it parses the mount table once per controller),
+ * against 0.26 ms for the same mkdirs, and it manages neither named v1
+ * hierarchies nor the cgroup2 tree, which needed our own code anyway. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libcgroup.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -80,21 +85,6 @@ static void scan(void)
 	free(line);
 	fclose(f);
 	unified_only = !any_v1;
-}
-
-static bool libcgroup_ready;
-
-static int init_libcgroup(struct vz_error *err)
-{
-	if (libcgroup_ready)
-		return 0;
-	int r = cgroup_init();
-	if (r)
-		return vz_fail(err, VZ_ENOSYS,
-			       "cgroups are not available: %s (is /sys/fs/cgroup mounted?)",
-			       cgroup_strerror(r));
-	libcgroup_ready = true;
-	return 0;
 }
 
 int vz_cg_init(struct vz_cgroup *cg, const char *parent, const char *ctid,
@@ -258,58 +248,13 @@ static int v2_enable(const char *mnt, const char *rel, struct vz_error *err)
 	return 0;
 }
 
-/* A v1 hierarchy with a real controller (not only "name=..."). */
-static bool has_controller(const struct hier *h)
-{
-	_cleanup_strv_ char **o = vz_strv_split(h->opts, ",");
-	for (size_t j = 0; o[j]; j++)
-		if (!vz_startswith(o[j], "name="))
-			return true;
-	return false;
-}
-
 int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
 {
-	if (init_libcgroup(err) < 0)
-		return -1;
-	struct cgroup *c = cgroup_new_cgroup(cg->rel);
-	if (!c)
-		return vz_fail(err, VZ_ESYSTEM, "cgroup %s: out of memory", cg->rel);
-	bool any = false;
+	scan();
 	for (size_t i = 0; i < n_hiers; i++) {
 		struct hier *h = &hiers[i];
 		if (!h->v2 && strstr(h->opts, "cpuset"))
 			cpuset_parent(h->mnt, cg->rel);
-		if (h->v2)
-			continue;  /* below, once the groups exist */
-		_cleanup_strv_ char **o = vz_strv_split(h->opts, ",");
-		for (size_t j = 0; o[j]; j++) {
-			if (vz_startswith(o[j], "name="))
-				continue;
-			if (!cgroup_add_controller(c, o[j])) {
-				cgroup_free(&c);
-				return vz_fail(err, VZ_ESYSTEM,
-					       "cgroup %s: cannot add controller %s",
-					       cg->rel, o[j]);
-			}
-			any = true;
-		}
-	}
-	if (any) {
-		int r = cgroup_create_cgroup(c, 1);  /* 1: no chown of every file */
-		if (r) {
-			vz_fail(err, VZ_ESYSTEM, "create cgroup %s: %s", cg->rel,
-				cgroup_strerror(r));
-			cgroup_free(&c);
-			return -1;
-		}
-	}
-	cgroup_free(&c);
-	/* hierarchies libcgroup does not manage: named v1 and hybrid v2 */
-	for (size_t i = 0; i < n_hiers; i++) {
-		struct hier *h = &hiers[i];
-		if (!h->v2 && has_controller(h))
-			continue;  /* made above */
 		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
 		    vz_mkdir_p(dir, 0755, err) < 0)
@@ -353,8 +298,7 @@ static int rmdir_tree(const char *dir)
 int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err)
 {
 	scan();
-	/* Sub-groups made inside the CT (systemd) are unknown to libcgroup's
-	 * view, so remove depth-first by hand in every hierarchy. */
+	/* sub-groups made inside the CT (systemd) first: depth-first */
 	for (size_t i = 0; i < n_hiers; i++) {
 		_cleanup_free_ char *dir = xasprintf("%s/%s", hiers[i].mnt, cg->rel);
 		if (rmdir_tree(dir) < 0)

@@ -1,4 +1,4 @@
-/* A container's cgroups, through libcgroup: CGROUP_PARENT/CTID in every
+/* A container's cgroups: CGROUP_PARENT/CTID in every
  * cgroup v1 hierarchy (hybrid hosts too), or one directory in cgroup v2.
  * Detected at run time, never assumed. */
 #ifndef VZ_CGROUP_H

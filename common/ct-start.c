@@ -476,29 +476,39 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	}
 	close(go[1]);
 	vz_debug("start CT %s: init released", ct->idstr);
-	int n = read_child_error(ep[0], msg, sizeof(msg));
-	close(ep[0]);
-	if (n > 0) {
-		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr, msg);
-		goto fail_kill;
-	}
-	vz_debug("start CT %s: /sbin/init exec'd", ct->idstr);
+	/* The runtime record is written while the child gets ready, and put
+	 * in place (a rename) once init runs: readers never see it before. */
 	rt.start = vz_proc_starttime(pid);
 	rt.caps_drop = c.caps_drop;
 	rt.procs = vz_cg_procs_files(&ct->cg);
-	if (rt.start == 0) {
-		int status;
-		waitpid(pid, &status, 0);
+	char *staged = rt.start ? vz_ct_runtime_stage(ct, &rt, err) : NULL;
+	vz_ct_runtime_free(&rt);
+	int n = read_child_error(ep[0], msg, sizeof(msg));
+	close(ep[0]);
+	int status;
+	if (n > 0)
+		vz_fail(err, VZ_ESYSTEM, "start CT %s: %s", ct->idstr, msg);
+	else if (staged && waitpid(pid, &status, WNOHANG) == pid) {
 		vz_fail(err, VZ_ESYSTEM, "start CT %s: init exited at once (status %d)",
 			ct->idstr, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		vz_ct_runtime_free(&rt);
-		goto fail_cg;
-	}
-	if (vz_ct_runtime_save(ct, &rt, err) < 0) {
-		vz_ct_runtime_free(&rt);
+		unlink(staged);
+		free(staged);
+		goto fail_net;
+	} else if (!staged && !rt.start)
+		vz_fail(err, VZ_ESYSTEM, "start CT %s: init exited at once", ct->idstr);
+	if (n > 0 || !staged) {
+		if (staged)
+			unlink(staged);
+		free(staged);
 		goto fail_kill;
 	}
-	vz_ct_runtime_free(&rt);
+	vz_debug("start CT %s: /sbin/init exec'd", ct->idstr);
+	int cr = vz_ct_runtime_commit(staged, ct, err);
+	if (cr < 0)
+		unlink(staged);
+	free(staged);
+	if (cr < 0)
+		goto fail_kill;
 	{
 		/* the CT's own limits in free/top/uptime: not fatal */
 		struct vz_error e2 = { 0 };
@@ -511,6 +521,7 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 fail_kill:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+fail_net:
 	{
 		struct vz_error e2 = { 0 };
 		vz_ct_net_stop(ct, &e2);

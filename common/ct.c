@@ -260,17 +260,49 @@ void vz_ct_runtime_free(struct vz_ct_runtime *rt)
 	memset(rt, 0, sizeof(*rt));
 }
 
-int vz_ct_runtime_save(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
-		       struct vz_error *err)
+static char *runtime_text(const struct vz_ct_runtime *rt)
 {
-	_cleanup_free_ char *path = runtime_path(ct);
 	_cleanup_free_ char *procs = vz_strv_join(rt->procs, " ");
-	_cleanup_free_ char *text = xasprintf(
+	return xasprintf(
 		"# runtime record of a running CT, written by vzctl start\n"
 		"INIT_PID=%d\nINIT_START=%llu\nCAPS_DROP=%" PRIx64 "\n"
 		"CGROUP_PROCS=\"%s\"\n",
 		(int)rt->init_pid, rt->start, rt->caps_drop, procs);
+}
+
+int vz_ct_runtime_save(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
+		       struct vz_error *err)
+{
+	_cleanup_free_ char *path = runtime_path(ct);
+	_cleanup_free_ char *text = runtime_text(rt);
 	return vz_write_file_replace(path, text, strlen(text), 0644, err);
+}
+
+char *vz_ct_runtime_stage(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
+			  struct vz_error *err)
+{
+	_cleanup_free_ char *path = runtime_path(ct);
+	_cleanup_free_ char *text = runtime_text(rt);
+	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || close(fd) < 0) {
+		vz_fail_errno(err, VZ_ESYSTEM, "write %s", tmp);
+		if (fd >= 0)
+			unlink(tmp);
+		free(tmp);
+		return NULL;
+	}
+	return tmp;
+}
+
+int vz_ct_runtime_commit(const char *staged, const struct vz_ct *ct,
+			 struct vz_error *err)
+{
+	_cleanup_free_ char *path = runtime_path(ct);
+	if (rename(staged, path) < 0)
+		return vz_fail_errno(err, VZ_ESYSTEM, "put %s in place", path);
+	return 0;
 }
 
 void vz_ct_runtime_remove(const struct vz_ct *ct)

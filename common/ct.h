@@ -68,6 +68,12 @@ int vz_ct_runtime(const struct vz_ct *ct, struct vz_ct_runtime *rt);
 void vz_ct_runtime_free(struct vz_ct_runtime *rt);
 int vz_ct_runtime_save(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
 		       struct vz_error *err);
+/* The same in two steps: written under a temporary name (returned, caller
+ * frees; NULL on error), then renamed into place. */
+char *vz_ct_runtime_stage(const struct vz_ct *ct, const struct vz_ct_runtime *rt,
+			  struct vz_error *err);
+int vz_ct_runtime_commit(const char *staged, const struct vz_ct *ct,
+			 struct vz_error *err);
 void vz_ct_runtime_remove(const struct vz_ct *ct);
 bool vz_ct_is_mounted(const struct vz_ct *ct);
 enum vz_ct_state vz_ct_state(const struct vz_ct *ct);

@@ -425,6 +425,13 @@ bool vz_path_exists(const char *path)
 
 bool vz_is_mountpoint(const char *path)
 {
+	if (!path)
+		return false;
+	/* Linux 5.8+ says so in one call; mountinfo otherwise */
+	struct statx sx;
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &sx) == 0 &&
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
 	struct stat a, b;
 	_cleanup_free_ char *parent = xasprintf("%s/..", path);
 	if (stat(path, &a) < 0 || stat(parent, &b) < 0)

@@ -36,6 +36,18 @@ vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "$cg_re" "cgroup namespace: i
 vzt_ok "its cgroup tree is writable (mkdir)" vzctl exec 101 mkdir /sys/fs/cgroup/${cgv}sub
 vzt_true "the sub-cgroup is below the CT's group on the host" test -d "/sys/fs/cgroup/$cgv$CGROUP_PARENT/101/sub"
 vzt_ok "rmdir it" vzctl exec 101 rmdir /sys/fs/cgroup/${cgv}sub
+# seen from the host: init and an exec'd process are in the CT's group in
+# every hierarchy (init is born in the cgroup2 one and joins the v1 ones
+# itself; exec'd processes likewise)
+init_pid=$(sed -n 's/^INIT_PID=//p' "$VZT_TMP/lock/101.run")
+outside() { grep -v ":/$CGROUP_PARENT/101\$" "/proc/$1/cgroup"; }
+vzt_true "host view: init has cgroups ($(wc -l < /proc/$init_pid/cgroup) hierarchies)" grep -q . "/proc/$init_pid/cgroup"
+vzt_is "$(outside "$init_pid")" "" "host view: init is in the CT's group in every hierarchy"
+vzctl exec 101 sh -c 'sleep 30 </dev/null >/dev/null 2>&1 &'
+sleep_pid=$(pgrep -f '^sleep 30$' | while read -r p; do
+	[ "$(readlink /proc/$p/ns/pid)" = "$(readlink /proc/$init_pid/ns/pid)" ] && echo "$p"; done | head -1)
+vzt_true "an exec'd background process runs (host pid ${sleep_pid:-none})" test -n "$sleep_pid"
+vzt_is "$(outside "${sleep_pid:-self}")" "" "host view: an exec'd process is in the CT's group in every hierarchy"
 vzt_like "$(vzctl exec 101 mount)" "on /run type tmpfs" "/run is a tmpfs"
 vzt_like "$(vzctl exec 101 mount)" "devpts on /dev/pts type devpts" "own devpts"
 vzt_like "$(vzctl exec 101 mount)" "on /dev/shm type tmpfs" "/dev/shm"
