@@ -34,6 +34,14 @@ busy 101
 sleep 0.5
 p=$(cpu_pct 101 3)
 vzt_true "two busy loops held to one CPU (got $p%, unlimited up to 200%)" test "$p" -ge 10 -a "$p" -le 110
+# (no quota left for the weights below: a guest's CPU clock outruns its
+# wall clock, and a quota of one CPU would throttle 101 there)
+vzt_ok "CPUS 0: no CPU quota" vzctl set 101 --cpus 0 --save
+if cg_v2; then
+	vzt_is "$(cg_read 101 cpu cpu.max)" "max 100000" "cpu.max: no quota"
+else
+	vzt_is "$(cg_read 101 cpu cpu.cfs_quota_us)" -1 "no CFS quota"
+fi
 vzctl stop 101 --fast >/dev/null
 
 # weights: both CTs on CPU 0, busy

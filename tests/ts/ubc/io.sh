@@ -3,23 +3,7 @@
 . "$VZ_SRC/tests/lib.sh"
 vzt_init
 . "$VZ_SRC/tests/ts/ubc/res.inc"
-# The limits go to the block device under the CT's private area.  Where
-# the test tree has none (the cgroup v2 guest's /tmp is tmpfs), the private
-# area goes on an ext4 on a loop device over a file in the tree (vzt_cleanup
-# unmounts it and detaches the loop device).
-dev=$(stat -c '%d' "$VZT_TMP/private")
-if [ $((dev >> 8)) -eq 0 ]; then
-	vzt_need_prog losetup mkfs.ext4
-	truncate -s 256M "$VZT_TMP/disk.img"
-	loop=$(losetup --find --show "$VZT_TMP/disk.img") ||
-		vzt_skip_all "$VZT_TMP is on a filesystem without a block device, and no loop device to make one (losetup failed)"
-	vzt_ok "ext4 on $loop for the private area ($VZT_TMP has no block device)" \
-		sh -c "mkfs.ext4 -q '$loop' && mount '$loop' '$VZT_TMP/private'" || exit 1
-	dev=$(stat -c '%d' "$VZT_TMP/private")
-	# (dev_t: minor's low byte, then 12 bits of major, then minor's rest)
-	vzt_is "$(( (dev >> 8) & 0xfff )):$(( (dev & 0xff) | ((dev >> 12) & 0xfff00) ))" \
-		"$(cat "/sys/class/block/${loop#/dev/}/dev")" "the private area is on $loop"
-fi
+private_on_blockdev
 if cg_v2; then knob=io.max; ctl=io; else knob=blkio.throttle.write_iops_device; ctl=blkio; fi
 vzt_ct_up 101 || { vzt_failmsg "CT starts"; exit 1; }
 [ -f "$(cg_file 101 $ctl $knob)" ] || vzt_skip_all "no I/O throttling in this kernel ($knob)"
