@@ -18,7 +18,11 @@ vzt_ok "start" vzctl start 101
 t0=$(date +%s%N)
 vzt_ok "stop --fast" vzctl stop 101 --fast
 t1=$(date +%s%N)
-vzt_true "--fast is quick (< 1 s)" test $(( (t1 - t0) / 1000000 )) -lt 1000
+# no halt inside, no wait for it: well under any STOP_TIMEOUT (a bound,
+# not a speed check -- bench/start-stop measures speed -- with room for
+# the TCG guest on a busy host, which once took over 1 s here)
+ms=$(( (t1 - t0) / 1000000 ))
+vzt_true "--fast does not wait for a halt ($ms ms < 5 s)" test "$ms" -lt 5000
 vzt_true "--fast skips the shutdown scripts" test ! -e "$priv/root/mark"
 
 # an init that ignores halt: the timeout, then a kill
