@@ -307,27 +307,6 @@ int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err)
 	return 0;
 }
 
-int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
-{
-	scan();
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	for (size_t i = 0; i < n_hiers; i++) {
-		_cleanup_free_ char *procs =
-			xasprintf("%s/%s/cgroup.procs", hiers[i].mnt, cg->rel);
-		if (vz_write_string(procs, buf, err) == 0)
-			continue;
-		/* a parent made without clone_children: empty cpuset */
-		if (err && err->errnum == ENOSPC && strstr(hiers[i].opts, "cpuset")) {
-			cpuset_fill(hiers[i].mnt, cg->rel);
-			if (vz_write_string(procs, buf, err) == 0)
-				continue;
-		}
-		return vz_prefix(err, "join cgroup");
-	}
-	return 0;
-}
-
 int vz_cg_attach_v2(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err)
 {
 	scan();

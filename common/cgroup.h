@@ -29,7 +29,6 @@ char *vz_cg_dir(const struct vz_cgroup *cg, const char *controller);
 int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err);
 /* Removes the CT's cgroups (and empty sub-cgroups made inside the CT). */
 int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err);
-int vz_cg_attach(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err);
 /* The faster way in, for a process being born (a CT's init, a process
  * entering a CT).  Writing a pid to cgroup.procs takes the kernel's global
  * threadgroup lock, whose write side waits for an RCU grace period: 5-12 ms

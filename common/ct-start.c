@@ -276,42 +276,6 @@ int vz_ct_cgroups_prepare(struct vz_ct *ct, struct vz_error *err)
 	return 0;
 }
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
-
-/* clone3's arguments (Linux 5.7 layout, the one with cgroup). */
-struct clone3_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack,
-		 stack_size, tls, set_tid, set_tid_size, cgroup;
-};
-
-/* Clones the CT's init into new namespaces, into the cgroup2 group cgfd
- * when there is one and the kernel can (5.7+): *born_in tells. */
-static pid_t clone_init(int cgfd, bool *born_in)
-{
-	const uint64_t ns = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-	*born_in = false;
-	if (cgfd >= 0) {
-		struct clone3_args a = {
-			.flags = ns | CLONE_INTO_CGROUP,
-			.exit_signal = SIGCHLD,
-			.cgroup = (uint64_t)cgfd,
-		};
-		pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-		if (pid >= 0) {
-			*born_in = true;
-			return pid;
-		}
-		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
-			return -1;
-	}
-	return (pid_t)syscall(SYS_clone, ns | SIGCHLD, NULL, NULL, NULL, NULL);
-}
-
 static int read_child_error(int fd, char *msg, size_t len)
 {
 	size_t n = 0;
@@ -396,7 +360,8 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 		goto fail_cg;
 	}
 	fflush(NULL);
-	pid_t pid = clone_init(cgfd, &born_in);
+	pid_t pid = vz_clone_into(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS |
+				  CLONE_NEWIPC, cgfd, &born_in);
 	if (pid != 0 && cgfd >= 0)
 		close(cgfd);
 	if (pid < 0) {

@@ -92,24 +92,29 @@ int vz_ns_enter(struct vz_ns_entry *e, struct vz_error *err)
 #define SYS_clone3 435
 #endif
 
-pid_t vz_ns_fork(struct vz_ns_entry *e)
+pid_t vz_clone_into(uint64_t flags, int cgfd, bool *born_in)
 {
-	e->born_in = false;
-	if (e->cg2_fd >= 0) {
+	*born_in = false;
+	if (cgfd >= 0) {
 		/* clone3's arguments up to cgroup (the 5.7 layout) */
 		uint64_t a[11] = { 0 };
-		a[0] = CLONE_INTO_CGROUP;
+		a[0] = flags | CLONE_INTO_CGROUP;
 		a[4] = SIGCHLD;
-		a[10] = (uint64_t)e->cg2_fd;
+		a[10] = (uint64_t)cgfd;
 		pid_t pid = (pid_t)syscall(SYS_clone3, a, sizeof(a));
 		if (pid >= 0) {
-			e->born_in = true;
+			*born_in = true;
 			return pid;
 		}
 		if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
 			return -1;
 	}
-	return fork();
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+pid_t vz_ns_fork(struct vz_ns_entry *e)
+{
+	return vz_clone_into(0, e->cg2_fd, &e->born_in);
 }
 
 int vz_ns_child_setup(struct vz_ns_entry *e, struct vz_error *err)

@@ -28,6 +28,11 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 /* Enters all the CT's namespaces (the caller's pid namespace applies to
  * its children only: fork after this). */
 int vz_ns_enter(struct vz_ns_entry *e, struct vz_error *err);
+/* Clones a child (fork-like, SIGCHLD) with namespace flags, born in the
+ * cgroup2 group cgfd when there is one and the kernel can (clone3
+ * CLONE_INTO_CGROUP, 5.7+): *born_in tells.  See cgroup.h for why moving
+ * a process into a group afterwards is slow. */
+pid_t vz_clone_into(uint64_t flags, int cgfd, bool *born_in);
 /* Forks the process that goes into the CT, born in the CT's cgroup2
  * group where the kernel can (clone3 CLONE_INTO_CGROUP): see cgroup.h for
  * why moving processes later is slow.  fork()'s return convention. */
