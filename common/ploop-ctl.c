@@ -13,15 +13,12 @@
 
 static int ctl_connect(const char *fuse_file, struct vz_error *err)
 {
-	size_t alen;
-	_cleanup_free_ char *a = ploop_ctl_address(fuse_file, &alen);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	memcpy(sa.sun_path, a, alen);
+	struct sockaddr_un sa;
+	socklen_t salen = ploop_ctl_sockaddr(fuse_file, &sa);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "socket");
-	if (connect(fd, (struct sockaddr *)&sa,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + alen)) < 0) {
+	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		int e = errno;
 		close(fd);
 		return vz_fail_errnum(err, VZ_ESTATE, e, "no ploop server for %s", fuse_file);

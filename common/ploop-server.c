@@ -1262,20 +1262,28 @@ static void *ctl_thread(void *arg)
 	return NULL;
 }
 
-static int ctl_listen(const char *fuse_file, struct vz_error *err)
+socklen_t ploop_ctl_sockaddr(const char *fuse_file, struct sockaddr_un *sa)
 {
 	size_t alen;
 	_cleanup_free_ char *a = ploop_ctl_address(fuse_file, &alen);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	memcpy(sa.sun_path, a, alen);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, a, alen);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + alen);
+}
+
+static int ctl_listen(const char *fuse_file, struct vz_error *err)
+{
+	struct sockaddr_un sa;
+	socklen_t salen = ploop_ctl_sockaddr(fuse_file, &sa);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vz_fail_errno(err, VZ_ESYSTEM, "socket");
 	/* a socket file left by a server that died (callers checked that no
 	 * server answers on it, under the disk's lock) */
-	if (a[0])
-		unlink(a);
-	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + alen)) < 0) {
+	if (sa.sun_path[0])
+		unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
 		int e = errno;
 		close(fd);
 		return vz_fail_errnum(err, e == EADDRINUSE ? VZ_ESTATE : VZ_ESYSTEM, e,

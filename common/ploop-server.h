@@ -11,6 +11,8 @@
 #ifndef VZ_PLOOP_SERVER_H
 #define VZ_PLOOP_SERVER_H
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,6 +40,8 @@ bool ploop_uring_prepare(const char **why);
 
 /* Client side (ploop-ctl.c). */
 char *ploop_ctl_address(const char *fuse_file, size_t *len);
+/* The same as a socket address, with its length. */
+socklen_t ploop_ctl_sockaddr(const char *fuse_file, struct sockaddr_un *sa);
 /* Sends cmd and reads the answer.  A server that is not running fails
  * with VZ_ESTATE and errnum ECONNREFUSED.  *text gets the answer after
  * "OK ", *data the payload if any (caller frees both; either may be NULL). */
