@@ -154,10 +154,12 @@ static struct {
 	struct uq *q;
 	bool active;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;        /* setup results, pool jobs */
+	pthread_cond_t cond;        /* setup results */
+	pthread_cond_t work;        /* pool jobs: one waiter woken per job */
 	struct ploop_uring_ent *jobs, *jobs_tail;
 	uint64_t nfast, npool, nparked;   /* requests served each way */
-} U = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+} U = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER };
 
 bool ploop_uring_active(void) { return __atomic_load_n(&U.active, __ATOMIC_ACQUIRE); }
 
@@ -248,7 +250,7 @@ static void to_pool(struct ploop_uring_ent *e)
 	else
 		U.jobs = e;
 	U.jobs_tail = e;
-	pthread_cond_broadcast(&U.cond);
+	pthread_cond_signal(&U.work);
 	pthread_mutex_unlock(&U.lock);
 }
 
@@ -523,7 +525,7 @@ static void *pool_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&U.lock);
 		while (!U.jobs)
-			pthread_cond_wait(&U.cond, &U.lock);
+			pthread_cond_wait(&U.work, &U.lock);
 		struct ploop_uring_ent *e = U.jobs;
 		U.jobs = e->next;
 		if (!U.jobs)
