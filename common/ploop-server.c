@@ -84,6 +84,8 @@ struct srv {
 	pthread_mutex_t commit_lock;
 	pthread_rwlock_t io;    /* requests: shared; chain changes: exclusive */
 	bool written;           /* data written since the last commit */
+	bool committing;        /* commit() holds a taken pending list */
+	int syncing;            /* fdatasyncs the ring threads have in flight */
 	bool no_parallel_writes;
 	struct ploop_delta next;/* prepared top for a snapshot */
 	bool have_next;
@@ -233,18 +235,18 @@ static int commit(void)
 	pthread_mutex_lock(&S.lock);
 	uint32_t *list = S.pending;
 	size_t n = S.npending;
-	bool written = S.written;
+	/* a sync in flight has not made anything durable yet */
+	bool written = S.written || S.syncing;
 	S.pending = NULL;
 	S.npending = S.cap_pending = 0;
 	S.written = false;
+	S.committing = true;
 	pthread_mutex_unlock(&S.lock);
 	struct ploop_delta *t = top();
 	/* Every acknowledged write set `written` before its reply, so a
 	 * flush that finds it clear has nothing to make durable. */
-	if (!written && !n) {
-		pthread_mutex_unlock(&S.commit_lock);
-		return 0;
-	}
+	if (!written && !n)
+		goto out;
 	if (fdatasync(t->fd) < 0) {
 		rc = -errno;
 		goto out;
@@ -277,14 +279,15 @@ static int commit(void)
 			rc = -errno;
 	}
 out:
+	pthread_mutex_lock(&S.lock);
 	if (rc < 0) {
 		/* keep them pending for the next try */
-		pthread_mutex_lock(&S.lock);
 		S.written = true;
 		for (size_t i = 0; i < n; i++)
 			add_pending(list[i]);
-		pthread_mutex_unlock(&S.lock);
 	}
+	S.committing = false;
+	pthread_mutex_unlock(&S.lock);
 	free(list);
 	pthread_mutex_unlock(&S.commit_lock);
 	return rc;
@@ -768,6 +771,42 @@ void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err
 	pthread_rwlock_unlock(&S.io);
 }
 
+int ploop_srv_fsync_plan(int *fd)
+{
+	if (pthread_rwlock_tryrdlock(&S.io))
+		return -EAGAIN;
+	int r;
+	pthread_mutex_lock(&S.lock);
+	if (S.npending || S.committing) {
+		/* BAT entries to write, or a commit whose list may hold
+		 * writes acknowledged before this flush: commit() waits */
+		r = 0;
+	} else if (S.ro || (!S.written && !S.syncing)) {
+		r = 2;
+	} else {
+		/* a sync already in flight may have started before the
+		 * writes this flush covers: one more */
+		S.written = false;
+		S.syncing++;
+		*fd = top()->fd;
+		r = 1;
+	}
+	pthread_mutex_unlock(&S.lock);
+	if (r != 1)
+		pthread_rwlock_unlock(&S.io);
+	return r;
+}
+
+void ploop_srv_fsync_end(int err)
+{
+	pthread_mutex_lock(&S.lock);
+	S.syncing--;
+	if (err)
+		S.written = true;   /* the next flush tries again */
+	pthread_mutex_unlock(&S.lock);
+	pthread_rwlock_unlock(&S.io);
+}
+
 void *ploop_srv_worker_new(void)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
@@ -1128,13 +1167,15 @@ static bool ctl_handle(int fd, char *line)
 	if (arg)
 		*arg++ = '\0';
 	if (!strcmp(line, "status")) {
-		uint64_t fast, pool, parked;
-		ploop_uring_stats(&fast, &pool, &parked);
+		uint64_t fast, fsync, pool, parked;
+		ploop_uring_stats(&fast, &fsync, &pool, &parked);
 		pthread_rwlock_rdlock(&S.io);
 		ctl_answer(fd, "OK pid=%d levels=%d size=%" PRIu64 " top=%s ro=%d transport=%s"
-			   " ring_async=%" PRIu64 " ring_blocking=%" PRIu64 " ring_parked=%" PRIu64,
+			   " ring_async=%" PRIu64 " ring_fsync=%" PRIu64 " ring_blocking=%" PRIu64
+			   " ring_parked=%" PRIu64,
 			   (int)getpid(), S.n, S.size, top()->path, S.ro,
-			   __atomic_load_n(&S.transport, __ATOMIC_ACQUIRE), fast, pool, parked);
+			   __atomic_load_n(&S.transport, __ATOMIC_ACQUIRE), fast, fsync, pool,
+			   parked);
 		pthread_rwlock_unlock(&S.io);
 	} else if (!strcmp(line, "sync")) {
 		pthread_rwlock_rdlock(&S.io);

@@ -93,9 +93,9 @@ char *ploop_uring_payload(struct ploop_uring_ent *e)
 
 void ploop_uring_kick(void) {}
 
-void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked)
+void ploop_uring_stats(uint64_t *fast, uint64_t *fsync, uint64_t *pool, uint64_t *parked)
 {
-	*fast = *pool = *parked = 0;
+	*fast = *fsync = *pool = *parked = 0;
 }
 
 #else
@@ -108,7 +108,7 @@ void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked)
 #define SQ_SIZE 512
 #define FIXED_MAX (64u << 20)   /* payload memory we pin at most */
 
-enum { UD_CMD = 0, UD_IO = 1, UD_EFD = 2, UD_MASK = 3 };
+enum { UD_CMD = 0, UD_IO = 1, UD_EFD = 2, UD_SYNC = 3, UD_MASK = 3 };
 
 struct uq;
 
@@ -157,7 +157,7 @@ static struct {
 	pthread_cond_t cond;        /* setup results */
 	pthread_cond_t work;        /* pool jobs: one waiter woken per job */
 	struct ploop_uring_ent *jobs, *jobs_tail;
-	uint64_t nfast, npool, nparked;   /* requests served each way */
+	uint64_t nfast, nfsync, npool, nparked;   /* requests served each way */
 } U = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER };
 
@@ -274,9 +274,54 @@ static void finish(struct uq *q, struct ploop_uring_ent *e)
 	fuse_cmd(q, e, PLOOP_URING_CMD_COMMIT_AND_FETCH);
 }
 
+static void park(struct uq *q, struct ploop_uring_ent *e)
+{
+	__atomic_fetch_add(&U.nparked, 1, __ATOMIC_RELAXED);
+	e->next = q->parked;
+	q->parked = e;
+}
+
+/* FSYNC with no allocation waiting for its BAT entry: an fdatasync of
+ * the top delta, asynchronous in the ring (io_uring runs it in a kernel
+ * worker), instead of a round trip through the blocking pool. */
+static bool fsync_fast(struct uq *q, struct ploop_uring_ent *e)
+{
+	int fd = -1;
+	int k = ploop_srv_fsync_plan(&fd);
+	if (k == 0)
+		return false;
+	if (k == -EAGAIN) {
+		park(q, e);
+		return true;
+	}
+	__atomic_fetch_add(&U.nfsync, 1, __ATOMIC_RELAXED);
+	if (k == 2) {
+		ploop_uring_reply(e, 0, NULL, 0);
+		fuse_cmd(q, e, PLOOP_URING_CMD_COMMIT_AND_FETCH);
+		return true;
+	}
+	struct io_uring_sqe *s = get_sqe(q);
+	io_uring_prep_fsync(s, fd, IORING_FSYNC_DATASYNC);
+	io_uring_sqe_set_data64(s, (uintptr_t)e | UD_SYNC);
+	q->nio++;
+	return true;
+}
+
+static void on_sync(struct uq *q, struct ploop_uring_ent *e, int res)
+{
+	q->nio--;
+	if (res > 0)
+		res = 0;
+	ploop_srv_fsync_end(res);
+	ploop_uring_reply(e, res, NULL, 0);
+	fuse_cmd(q, e, PLOOP_URING_CMD_COMMIT_AND_FETCH);
+}
+
 static void dispatch(struct uq *q, struct ploop_uring_ent *e)
 {
 	e->nseg = e->pending = e->err = 0;
+	if (e->opcode == FUSE_FSYNC && fsync_fast(q, e))
+		return;
 	if (e->opcode == FUSE_READ || e->opcode == FUSE_WRITE) {
 		uint64_t off;
 		size_t len;
@@ -296,9 +341,7 @@ static void dispatch(struct uq *q, struct ploop_uring_ent *e)
 			goto pool;
 		int n = ploop_srv_fast_plan(write, off, &len, e->seg, MAXSEG);
 		if (n == -EAGAIN) {
-			__atomic_fetch_add(&U.nparked, 1, __ATOMIC_RELAXED);
-			e->next = q->parked;
-			q->parked = e;
+			park(q, e);
 			return;
 		}
 		if (n <= 0)
@@ -403,6 +446,9 @@ static void on_cqe(struct uq *q, uint64_t ud, int res)
 	}
 	case UD_IO:
 		on_io(q, (struct uio *)(uintptr_t)(ud & ~(uint64_t)UD_MASK), res);
+		return;
+	case UD_SYNC:
+		on_sync(q, (struct ploop_uring_ent *)(uintptr_t)(ud & ~(uint64_t)UD_MASK), res);
 		return;
 	case UD_EFD:
 		on_efd(q);
@@ -618,9 +664,10 @@ int ploop_uring_start(int fuse_fd, size_t max_io)
 	return rc;
 }
 
-void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked)
+void ploop_uring_stats(uint64_t *fast, uint64_t *fsync, uint64_t *pool, uint64_t *parked)
 {
 	*fast = __atomic_load_n(&U.nfast, __ATOMIC_RELAXED);
+	*fsync = __atomic_load_n(&U.nfsync, __ATOMIC_RELAXED);
 	*pool = __atomic_load_n(&U.npool, __ATOMIC_RELAXED);
 	*parked = __atomic_load_n(&U.nparked, __ATOMIC_RELAXED);
 }

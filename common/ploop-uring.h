@@ -14,9 +14,11 @@
  *
  * The ring threads never block: READ and WRITE on clusters already mapped
  * (the steady state) become asynchronous reads and writes on the delta
- * files in the same io_uring; everything else (allocation, copy-up,
- * discard, flush, attributes) goes to a small pool of blocking threads
- * that answers through the ring thread.
+ * files in the same io_uring, and so does FSYNC (an fdatasync) while no
+ * allocation waits for its BAT entry; everything else (allocation,
+ * copy-up, discard, the flush that writes BAT entries, attributes) goes
+ * to a small pool of blocking threads that answers through the ring
+ * thread.
  */
 #ifndef VZ_PLOOP_URING_H
 #define VZ_PLOOP_URING_H
@@ -89,6 +91,13 @@ int ploop_srv_fast_plan(bool write, uint64_t off, size_t *len,
 			struct ploop_seg *segs, int max);
 /* Ends a planned request; err is its result (0 or -errno). */
 void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err);
+/* Plans an FSYNC the ring can answer without the blocking pool.  Returns
+ * 1 with the data path held shared and *fd to fdatasync, then
+ * ploop_srv_fsync_end(); 2 when there is nothing to make durable (answer
+ * at once); 0 when allocations wait for their BAT entries (the blocking
+ * path commits them); -EAGAIN as for ploop_srv_fast_plan(). */
+int ploop_srv_fsync_plan(int *fd);
+void ploop_srv_fsync_end(int err);
 /* A blocking-path worker context, and a request handled with it. */
 void *ploop_srv_worker_new(void);
 void ploop_srv_handle_ring(void *worker, struct ploop_uring_ent *e,
@@ -109,7 +118,7 @@ void ploop_uring_reply(struct ploop_uring_ent *e, int error, const void *data, s
 char *ploop_uring_payload(struct ploop_uring_ent *e);
 /* Requests served by the asynchronous path, by the blocking pool, and
  * parked behind a live operation, since the start. */
-void ploop_uring_stats(uint64_t *fast, uint64_t *pool, uint64_t *parked);
+void ploop_uring_stats(uint64_t *fast, uint64_t *fsync, uint64_t *pool, uint64_t *parked);
 /* Wakes the ring threads after a live operation released the data path. */
 void ploop_uring_kick(void);
 

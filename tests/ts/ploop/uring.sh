@@ -92,6 +92,20 @@ if [ $want = io_uring ]; then
 	vzt_true "allocations and flushes took the blocking pool ($(transport ring_blocking))" \
 		[ "$(transport ring_blocking)" -gt 100 ]
 fi
+# Flushes with no allocation waiting are fdatasyncs in the ring: an
+# fsync-per-write writer over the (now allocated) file raises ring_fsync,
+# and what it acknowledged reads back after a fresh mount (below).
+if [ $want = io_uring ]; then
+	f0=$(transport ring_fsync)
+	vzt_ok "fsync-per-write overwrites with checksums" \
+		fio --name=s --filename=mnt/data --size=200M --rw=randwrite --bs=4k \
+		--ioengine=libaio --iodepth=1 --direct=1 --fsync=1 --number_ios=300 \
+		--verify=crc32c --verify_fatal=1 --do_verify=0 --verify_state_save=0 \
+		--randrepeat=0 --output=/dev/null
+	vzt_true "flushes took the ring's fdatasync ($(transport ring_fsync) after $f0)" \
+		[ "$(transport ring_fsync)" -ge $((f0 + 300)) ]
+	sum=$(md5sum < mnt/data)
+fi
 vzt_ok "umount" ploop umount $D
 vzt_like "$(ploop check $D)" "clean" "every delta clean"
 
