@@ -384,6 +384,31 @@ int vz_cg_join_v1(const struct vz_cgroup *cg, const struct vz_cg_roots *r,
 	return 0;
 }
 
+char *vz_cg_join_file(const char *procs, bool *v2)
+{
+	scan();
+	/* the innermost cgroup mount the file is under */
+	const struct hier *h = NULL;
+	size_t len = 0;
+	for (size_t i = 0; i < n_hiers; i++) {
+		size_t l = strlen(hiers[i].mnt);
+		if (l > len && strncmp(procs, hiers[i].mnt, l) == 0 && procs[l] == '/') {
+			h = &hiers[i];
+			len = l;
+		}
+	}
+	_cleanup_free_ char *dir = xstrdup(procs);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	char *tasks = xasprintf("%s/tasks", dir);
+	*v2 = h ? h->v2 : access(tasks, F_OK) < 0;
+	if (!*v2)
+		return tasks;
+	free(tasks);
+	return xstrdup(procs);
+}
+
 /* Path of a knob of the CT's group: "<dir>/<file>". */
 static char *knob_path(const struct vz_cgroup *cg, const char *controller,
 		       const char *file, struct vz_error *err)
