@@ -27,6 +27,9 @@ bool vz_cg_has(const char *controller);
 char *vz_cg_dir(const struct vz_cgroup *cg, const char *controller);
 
 int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err);
+/* The same but for the cgroup2 group, which vz_cg_open_v2 made (with the
+ * controllers enabled above it on a v2 host) before the clone. */
+int vz_cg_create_v1(const struct vz_cgroup *cg, struct vz_error *err);
 /* Removes the CT's cgroups (and empty sub-cgroups made inside the CT). */
 int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err);
 /* The faster way in, for a process being born (a CT's init, a process
