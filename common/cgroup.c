@@ -248,23 +248,44 @@ static int v2_enable(const char *mnt, const char *rel, struct vz_error *err)
 	return 0;
 }
 
-int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
+/* The CT's group in one hierarchy; *dir is its path (caller frees). */
+static int make_group(const struct hier *h, const struct vz_cgroup *cg,
+		      char **dir, struct vz_error *err)
+{
+	if (!h->v2 && strstr(h->opts, "cpuset"))
+		cpuset_parent(h->mnt, cg->rel);
+	*dir = xasprintf("%s/%s", h->mnt, cg->rel);
+	if (mkdir(*dir, 0755) < 0 && errno != EEXIST &&
+	    vz_mkdir_p(*dir, 0755, err) < 0)
+		return vz_prefix(err, "create cgroup");
+	/* Only now: enabling a controller in CGROUP_PARENT's
+	 * subtree_control needs CGROUP_PARENT to exist. */
+	if (h->v2 && unified_only && v2_enable(h->mnt, cg->rel, err) < 0)
+		return vz_prefix(err, "enable cgroup v2 controllers");
+	return 0;
+}
+
+static int create(const struct vz_cgroup *cg, bool v2_too, struct vz_error *err)
 {
 	scan();
 	for (size_t i = 0; i < n_hiers; i++) {
-		struct hier *h = &hiers[i];
-		if (!h->v2 && strstr(h->opts, "cpuset"))
-			cpuset_parent(h->mnt, cg->rel);
-		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
-		    vz_mkdir_p(dir, 0755, err) < 0)
-			return vz_prefix(err, "create cgroup");
-		/* Only now: enabling a controller in CGROUP_PARENT's
-		 * subtree_control needs CGROUP_PARENT to exist. */
-		if (h->v2 && unified_only && v2_enable(h->mnt, cg->rel, err) < 0)
-			return vz_prefix(err, "enable cgroup v2 controllers");
+		if (hiers[i].v2 && !v2_too)
+			continue;
+		_cleanup_free_ char *dir = NULL;
+		if (make_group(&hiers[i], cg, &dir, err) < 0)
+			return -1;
 	}
 	return 0;
+}
+
+int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err)
+{
+	return create(cg, true, err);
+}
+
+int vz_cg_create_v1(const struct vz_cgroup *cg, struct vz_error *err)
+{
+	return create(cg, false, err);
 }
 
 /* Removes dir and everything below it, deepest first.  Only directories:
@@ -328,15 +349,11 @@ int vz_cg_open_v2(const struct vz_cgroup *cg, int *fd, struct vz_error *err)
 	scan();
 	*fd = -1;
 	for (size_t i = 0; i < n_hiers; i++) {
-		struct hier *h = &hiers[i];
-		if (!h->v2)
+		if (!hiers[i].v2)
 			continue;
-		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, cg->rel);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST &&
-		    vz_mkdir_p(dir, 0755, err) < 0)
-			return vz_prefix(err, "create cgroup");
-		if (unified_only && v2_enable(h->mnt, cg->rel, err) < 0)
-			return vz_prefix(err, "enable cgroup v2 controllers");
+		_cleanup_free_ char *dir = NULL;
+		if (make_group(&hiers[i], cg, &dir, err) < 0)
+			return -1;
 		*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (*fd < 0)
 			return vz_fail_errno(err, VZ_ESYSTEM, "open cgroup %s", dir);
@@ -382,6 +399,31 @@ int vz_cg_join_v1(const struct vz_cgroup *cg, const struct vz_cg_roots *r,
 		return vz_prefix(err, "join cgroup %s", cg->rel);
 	}
 	return 0;
+}
+
+char *vz_cg_join_file(const char *procs, bool *v2)
+{
+	scan();
+	/* the innermost cgroup mount the file is under */
+	const struct hier *h = NULL;
+	size_t len = 0;
+	for (size_t i = 0; i < n_hiers; i++) {
+		size_t l = strlen(hiers[i].mnt);
+		if (l > len && strncmp(procs, hiers[i].mnt, l) == 0 && procs[l] == '/') {
+			h = &hiers[i];
+			len = l;
+		}
+	}
+	_cleanup_free_ char *dir = xstrdup(procs);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	char *tasks = xasprintf("%s/tasks", dir);
+	*v2 = h ? h->v2 : access(tasks, F_OK) < 0;
+	if (!*v2)
+		return tasks;
+	free(tasks);
+	return xstrdup(procs);
 }
 
 /* Path of a knob of the CT's group: "<dir>/<file>". */

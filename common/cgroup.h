@@ -27,6 +27,9 @@ bool vz_cg_has(const char *controller);
 char *vz_cg_dir(const struct vz_cgroup *cg, const char *controller);
 
 int vz_cg_create(const struct vz_cgroup *cg, struct vz_error *err);
+/* The same but for the cgroup2 group, which vz_cg_open_v2 made (with the
+ * controllers enabled above it on a v2 host) before the clone. */
+int vz_cg_create_v1(const struct vz_cgroup *cg, struct vz_error *err);
 /* Removes the CT's cgroups (and empty sub-cgroups made inside the CT). */
 int vz_cg_destroy(const struct vz_cgroup *cg, struct vz_error *err);
 /* The faster way in, for a process being born (a CT's init, a process
@@ -52,6 +55,12 @@ int vz_cg_roots_open(struct vz_cg_roots *r, struct vz_error *err);
 int vz_cg_join_v1(const struct vz_cgroup *cg, const struct vz_cg_roots *r,
 		  struct vz_error *err);
 int vz_cg_attach_v2(const struct vz_cgroup *cg, pid_t pid, struct vz_error *err);
+/* The file a process joins the group of procs (a cgroup.procs file, as
+ * the runtime record lists them) through: "tasks" in a v1 hierarchy (as
+ * vz_cg_join_v1 does), procs itself in cgroup2 (*v2 set).  The kind comes
+ * from the mount table already read, without a system call; a file under
+ * no cgroup mount of it is probed.  Caller frees. */
+char *vz_cg_join_file(const char *procs, bool *v2);
 /* Writes / reads a knob: vz_cg_set(cg, "memory", "memory.max", "64M"). */
 int vz_cg_set(const struct vz_cgroup *cg, const char *controller,
 	      const char *file, const char *value, struct vz_error *err);

@@ -396,8 +396,8 @@ int vz_ct_start(struct vz_ct *ct, struct vz_error *err)
 	struct vz_ct_runtime rt = { .init_pid = pid };
 	char msg[1024];
 	/* resource limits: in force before init is let go (the child joins
-	 * the v1 groups itself then) */
-	if (vz_cg_create(&ct->cg, err) < 0 ||
+	 * the v1 groups itself then); the cgroup2 group is made already */
+	if (vz_cg_create_v1(&ct->cg, err) < 0 ||
 	    (!ct->cg.unified && vz_devices_apply(ct, err) < 0) ||
 	    vz_ct_res_apply(ct, NULL, err) < 0) {
 		vz_prefix(err, "start CT %s", ct->idstr);

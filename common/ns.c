@@ -47,22 +47,22 @@ int vz_ns_prepare(const struct vz_ct *ct, struct vz_ns_entry *e,
 	size_t n = vz_strv_len(rt.procs);
 	e->procs_fds = xcalloc(n ? n : 1, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
-		/* a v1 group is joined through "tasks" (see vz_cg_join_v1),
-		 * the cgroup2 one at birth, cgroup.procs as the fallback */
-		_cleanup_free_ char *dir = xstrdup(rt.procs[i]);
-		char *slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		_cleanup_free_ char *tasks = xasprintf("%s/tasks", dir);
-		bool v1 = access(tasks, F_OK) == 0;
-		int fd = open(v1 ? tasks : rt.procs[i], O_WRONLY | O_CLOEXEC);
+		/* a v1 group is joined through "tasks", the cgroup2 one at
+		 * birth, cgroup.procs as the fallback */
+		bool v2;
+		_cleanup_free_ char *join = vz_cg_join_file(rt.procs[i], &v2);
+		int fd = open(join, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
-			vz_fail_errno(err, VZ_ESYSTEM, "open %s", rt.procs[i]);
+			vz_fail_errno(err, VZ_ESYSTEM, "open %s", join);
 			vz_ct_runtime_free(&rt);
 			vz_ns_release(e);
 			return -1;
 		}
-		if (!v1 && e->cg2_fd < 0) {
+		if (v2 && e->cg2_fd < 0) {
+			_cleanup_free_ char *dir = xstrdup(rt.procs[i]);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = '\0';
 			e->cg2_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			e->cg2_procs = (int)e->n_procs;
 		}

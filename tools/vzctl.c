@@ -88,12 +88,17 @@ static int cmd_start(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 }
 
 static struct vz_stop_opts stop_o = { .timeout = -1 };
-static struct poptOption stop_popt[] = {
+/* stop's own options, restart's too */
+static struct poptOption stop_opts_popt[] = {
 	{ "fast", '\0', POPT_ARG_NONE, &stop_o.fast, 0,
 	  "kill at once instead of a graceful halt", NULL },
 	{ "timeout", 't', POPT_ARG_INT, &stop_o.timeout, 0,
 	  "seconds to wait for a graceful halt (default STOP_TIMEOUT)", "SECONDS" },
-	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
+	POPT_TABLEEND
+};
+#define STOP_OPTIONS { NULL, '\0', POPT_ARG_INCLUDE_TABLE, stop_opts_popt, 0, NULL, NULL }
+static struct poptOption stop_popt[] = {
+	STOP_OPTIONS, LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND
 };
 
 static int check_timeout(struct vz_error *err)
@@ -112,10 +117,7 @@ static int cmd_stop(struct vz_ct *ct, poptContext pc, struct vz_error *err)
 
 /* stop's options, and start's --force for the start half */
 static struct poptOption restart_popt[] = {
-	{ "fast", '\0', POPT_ARG_NONE, &stop_o.fast, 0,
-	  "kill at once instead of a graceful halt", NULL },
-	{ "timeout", 't', POPT_ARG_INT, &stop_o.timeout, 0,
-	  "seconds to wait for a graceful halt (default STOP_TIMEOUT)", "SECONDS" },
+	STOP_OPTIONS,
 	{ "force", '\0', POPT_ARG_NONE, &start_force, 0,
 	  "restart even if the resource config fails beancounter-check", NULL },
 	LOCK_OPTIONS, VZ_POPT_COMMON, POPT_TABLEEND

@@ -13,6 +13,9 @@
 #                                  part K of N of tests/ts/AREA/ through the
 #                                  guest's tests/run, imported as "v2 AREA/...";
 #                                  OPTs go to run-in-guest (--modules zram)
+#   vzg_run_suite_part AREA N [OPT...]
+#                                  the same in a test named AREA-v2.sh (part 1)
+#                                  or AREA-v2-K.sh (part K)
 VZG_RIG=$VZ_SRC/tests/guest/run-in-guest
 vzg_rc=""
 vzg_passed=0 vzg_failed=0 vzg_skipped=0
@@ -130,4 +133,19 @@ vzg_run_suite() {
 		"$VZ_SRC/tests/run" --build "$VZ_BUILD" "${pats[@]}"
 	vzg_import_logs "$share/logs" "v2 " "${area}_*.log"
 	vzg_check_summary
+}
+
+# vzg_run_suite_part AREA N [OPT...]: vzg_run_suite, for an area split in N
+# tests that differ only by their names: AREA-v2.sh runs part 1,
+# AREA-v2-K.sh part K (each of those sources AREA-v2.sh).
+vzg_run_suite_part() {
+	local area=$1 n=$2 k
+	shift 2
+	k=$(basename "$0" .sh)
+	case $k in
+	"$area-v2") k=1 ;;
+	"$area-v2-"[1-9]) k=${k#"$area-v2-"} ;;
+	*) vzt_failmsg "$0: a part of $area is named $area-v2.sh or $area-v2-K.sh"; return 1 ;;
+	esac
+	vzg_run_suite "$area" "$k" "$n" "$@"
 }

@@ -13,6 +13,9 @@ vzt_fail 2 "bogus" "unknown option" vzctl start 101 --bogus
 vzt_fail 2 "no CTID" "missing CTID" vzctl start
 vzt_fail 2 "unexpected argument" "extra argument" vzctl start 101 102
 vzt_fail 2 "timeout" "bad --timeout" vzctl stop 101 --timeout -5
+vzt_fail 2 "timeout" "bad -t of restart (stop's options, shared)" vzctl restart 101 -t -5
+vzt_like "$(vzctl restart --help | sed -n '/OPTION/,$p' | grep -oE -- '--(fast|timeout|force|wait)' | tr '\n' ' ')" \
+	"^--force --fast --timeout --wait $" "restart --help lists stop's options, --force and --wait"
 vzt_fail 4 "does not exist" "start of a CT that does not exist" vzctl start 101
 vzt_fail 4 "does not exist" "destroy of a CT that does not exist" vzctl destroy 101
 vzt_fail 4 "OS template 'nosuch' not found" "missing template" vzctl create 101 --ostemplate nosuch

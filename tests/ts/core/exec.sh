@@ -21,6 +21,20 @@ vzt_is "$(vzctl exec 101 sh -c 'echo $container:$PATH')" \
 	"vz:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "clean environment"
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then ctl_re="^0::/$"; else ctl_re="pids:/$"; fi
 vzt_like "$(vzctl exec 101 cat /proc/self/cgroup)" "$ctl_re" "exec joins the CT's cgroups"
+# in every hierarchy: the CT's cgroup namespace shows its own group as /
+cgs=$(vzctl exec 101 cat /proc/self/cgroup)
+vzt_is "$cgs" "$(vzctl exec 101 cat /proc/1/cgroup)" "exec is in the same groups as init"
+vzt_is "$(printf '%s\n' "$cgs" | grep -vc ':/$')" 0 "in the CT's own group in every hierarchy"
+# A group file under no cgroup mount vzctl knows (the record names each
+# through /proc/self/root here) is probed for its kind, v1 or cgroup2.
+run=$VZT_TMP/lock/101.run
+cp "$run" "$VZT_TMP/run.saved"
+vzt_on_exit "cp '$VZT_TMP/run.saved' '$run'"
+sed -i 's|^\(CGROUP_PROCS="\)|\1/proc/self/root|; /^CGROUP_PROCS=/s| /| /proc/self/root/|g' "$run"
+vzt_like "$(grep ^CGROUP_PROCS= "$run")" '^CGROUP_PROCS="/proc/self/root/[^ ]*( /proc/self/root/[^ ]*)*"$' \
+	"record rewritten to paths outside the mount table"
+vzt_is "$(vzctl exec 101 cat /proc/self/cgroup)" "$cgs" "exec probes such paths and joins the same groups"
+cp "$VZT_TMP/run.saved" "$run"
 # (counting /proc entries would race with the CT's own start scripts)
 init_pid=$(sed -n 's/^INIT_PID=//p' "$VZT_TMP/lock/101.run")
 vzt_is "$(vzctl exec 101 readlink /proc/self/ns/pid)" "$(readlink /proc/$init_pid/ns/pid)" \

@@ -6,12 +6,9 @@
 #
 # Under TCG the whole core suite outlasts one test's time limit in
 # tests/run, so it is split: this file runs every third core test starting
-# with the first; core-v2-2.sh and core-v2-3.sh the others.
+# with the first; core-v2-2.sh and core-v2-3.sh source it for the others.
 . "$VZ_SRC/tests/lib.sh"
 . "$VZ_SRC/tests/guest/lib.sh"
 vzt_init
 vzg_need_guest
-part=$(basename "$0" .sh)
-part=${part#core-v2}
-part=${part#-}
-vzg_run_suite core "${part:-1}" 3
+vzg_run_suite_part core 3

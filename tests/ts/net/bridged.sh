@@ -4,25 +4,11 @@
 # same across restarts; live --netif_add/--netif_del; bad input (unknown
 # bridge, over-long name) leaves nothing; stop and destroy leave no veth.
 # The host side is a network namespace of this test (unshare -n).
-if [ -z "${VZT_IN_NETNS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "ok 1 # SKIP needs root"; echo "1..1"; exit 0; }
-	exec env VZT_IN_NETNS=1 unshare -n bash "$0" "$@"
-fi
-. "$VZ_SRC/tests/lib.sh"
-vzt_init
-vzt_need_prog busybox ip
-export VZ_DISTSDIR=$VZ_SRC/scripts/dists
-bb=busybox
-
-ip link set lo up
+. "$VZ_SRC/tests/ts/net/netns.inc"
 ip link add br0 type bridge || vzt_skip_all "the kernel has no bridge support"
 ip link set br0 up
 ip addr add 203.0.113.1/24 dev br0
-mkdir -p "$VZT_TMP/www"
-echo host-page > "$VZT_TMP/www/index.html"
-$bb httpd -f -p 8080 -h "$VZT_TMP/www" & hpid=$!
-vzt_on_exit "kill $hpid"
-ctget() { vzctl exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 $3" 2>/dev/null | tail -n 1; }
+host_web
 ctmac() { vzctl exec "$1" ip -o link show "$2" | sed -n 's|.*link/ether \([0-9a-f:]*\) .*|\1|p'; }
 leftovers() { ip -o link show | grep -E 'veth20[12]' ; }
 

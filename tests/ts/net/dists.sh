@@ -2,15 +2,7 @@
 # Files inside the CT kept from its config: hostname, hosts, resolv.conf
 # and the distro's own (scripts/dists/OSTEMPLATE), written without
 # following links out of the CT root, at start and on a live set.
-if [ -z "${VZT_IN_NETNS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "ok 1 # SKIP needs root"; echo "1..1"; exit 0; }
-	exec env VZT_IN_NETNS=1 unshare -n bash "$0" "$@"
-fi
-. "$VZ_SRC/tests/lib.sh"
-vzt_init
-vzt_need_prog busybox ip
-export VZ_DISTSDIR=$VZ_SRC/scripts/dists
-ip link set lo up
+. "$VZ_SRC/tests/ts/net/netns.inc"
 
 vzt_ok "create CT 301" vzctl create 301 --ostemplate busybox
 priv=$VZT_TMP/private/301

@@ -3,17 +3,8 @@
 # the devices of the default routes), duplicate address detection against
 # a LAN host and SKIP_ARPDETECT, and no proxy entry left after stop.
 # "Host" and "LAN" are network namespaces of this test.
-if [ -z "${VZT_IN_NETNS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "ok 1 # SKIP needs root"; echo "1..1"; exit 0; }
-	exec env VZT_IN_NETNS=1 unshare -n bash "$0" "$@"
-fi
-. "$VZ_SRC/tests/lib.sh"
-vzt_init
-vzt_need_prog busybox ip nsenter unshare
-export VZ_DISTSDIR=$VZ_SRC/scripts/dists
-bb=busybox
-
-ip link set lo up
+. "$VZ_SRC/tests/ts/net/netns.inc"
+vzt_need_prog nsenter unshare
 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 # the LAN: one host, 198.51.100.60 / 2001:db8::60, behind the "uplink"
 unshare -n sleep 600 & lanpid=$!

@@ -4,26 +4,13 @@
 # resolv.conf inside; stop and destroy leave nothing.  The whole "host" is
 # a network namespace of this test (unshare -n): the machine's own network
 # is never touched.
-if [ -z "${VZT_IN_NETNS:-}" ]; then
-	[ "$(id -u)" -eq 0 ] || { echo "ok 1 # SKIP needs root"; echo "1..1"; exit 0; }
-	exec env VZT_IN_NETNS=1 unshare -n bash "$0" "$@"
-fi
-. "$VZ_SRC/tests/lib.sh"
-vzt_init
-vzt_need_prog busybox ip
-export VZ_DISTSDIR=$VZ_SRC/scripts/dists
-bb=busybox
-
-ip link set lo up
+. "$VZ_SRC/tests/ts/net/netns.inc"
 ip addr add 192.0.2.1/32 dev lo
 ip addr add 2001:db8:ff::1/128 dev lo nodad
 sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 # a web server on the host address (the test's netns)
-mkdir -p "$VZT_TMP/www"
-echo host-page > "$VZT_TMP/www/index.html"
-$bb httpd -f -p 8080 -h "$VZT_TMP/www" & hpid=$!
-vzt_on_exit "kill $hpid"
+host_web
 
 vzt_ok "create CT 101" vzctl create 101 --ostemplate busybox
 vzt_ok "create CT 102" vzctl create 102 --ostemplate busybox
@@ -50,10 +37,8 @@ vzt_like "$(vzctl exec 101 cat /etc/resolv.conf | tr '\n' ' ')" "search example.
 
 vzctl exec 101 sh -c 'echo ct101 > /var/www/index.html; httpd -p 80 -h /var/www'
 vzctl exec 102 sh -c 'echo ct102 > /var/www/index.html; httpd -p 80 -h /var/www'
-# TCP: an HTTP GET with busybox nc (busybox wget of Debian's static build
-# crashes); prints the page's last line.  get ADDR PORT / ctget CT ADDR PORT
+# get ADDR PORT: an HTTP GET from the host, like ctget (netns.inc)
 get() { printf 'GET / HTTP/1.0\r\n\r\n' | $bb nc -w 3 "$1" "$2" 2>/dev/null | tail -n 1; }
-ctget() { vzctl exec "$1" sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 $3" 2>/dev/null | tail -n 1; }
 # leftover CT objects in the host netns
 leftovers() {
 	{ ip -o link show; ip route show; ip -6 route show; ip neigh show proxy; ip -6 neigh show proxy; ip -6 rule show; } |
