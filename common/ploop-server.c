@@ -771,28 +771,28 @@ void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err
 	pthread_rwlock_unlock(&S.io);
 }
 
-int ploop_srv_fsync_plan(int *fd)
+enum ploop_fsync_plan ploop_srv_fsync_plan(int *fd)
 {
 	if (pthread_rwlock_tryrdlock(&S.io))
-		return -EAGAIN;
-	int r;
+		return PLOOP_FSYNC_PARKED;
+	enum ploop_fsync_plan r;
 	pthread_mutex_lock(&S.lock);
 	if (S.npending || S.committing) {
 		/* BAT entries to write, or a commit whose list may hold
 		 * writes acknowledged before this flush: commit() waits */
-		r = 0;
+		r = PLOOP_FSYNC_POOL;
 	} else if (S.ro || (!S.written && !S.syncing)) {
-		r = 2;
+		r = PLOOP_FSYNC_DONE;
 	} else {
 		/* a sync already in flight may have started before the
 		 * writes this flush covers: one more */
 		S.written = false;
 		S.syncing++;
 		*fd = top()->fd;
-		r = 1;
+		r = PLOOP_FSYNC_SYNC;
 	}
 	pthread_mutex_unlock(&S.lock);
-	if (r != 1)
+	if (r != PLOOP_FSYNC_SYNC)
 		pthread_rwlock_unlock(&S.io);
 	return r;
 }

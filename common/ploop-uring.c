@@ -75,8 +75,6 @@ int ploop_uring_start(int fuse_fd, size_t max_io)
 	return -EOPNOTSUPP;
 }
 
-bool ploop_uring_active(void) { return false; }
-
 void ploop_uring_reply(struct ploop_uring_ent *e, int error, const void *data, size_t len)
 {
 	(void)e;
@@ -161,7 +159,7 @@ static struct {
 } U = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER };
 
-bool ploop_uring_active(void) { return __atomic_load_n(&U.active, __ATOMIC_ACQUIRE); }
+static bool is_active(void) { return __atomic_load_n(&U.active, __ATOMIC_ACQUIRE); }
 
 char *ploop_uring_payload(struct ploop_uring_ent *e) { return e->payload; }
 
@@ -287,15 +285,15 @@ static void park(struct uq *q, struct ploop_uring_ent *e)
 static bool fsync_fast(struct uq *q, struct ploop_uring_ent *e)
 {
 	int fd = -1;
-	int k = ploop_srv_fsync_plan(&fd);
-	if (k == 0)
+	enum ploop_fsync_plan k = ploop_srv_fsync_plan(&fd);
+	if (k == PLOOP_FSYNC_POOL)
 		return false;
-	if (k == -EAGAIN) {
+	if (k == PLOOP_FSYNC_PARKED) {
 		park(q, e);
 		return true;
 	}
 	__atomic_fetch_add(&U.nfsync, 1, __ATOMIC_RELAXED);
-	if (k == 2) {
+	if (k == PLOOP_FSYNC_DONE) {
 		ploop_uring_reply(e, 0, NULL, 0);
 		fuse_cmd(q, e, PLOOP_URING_CMD_COMMIT_AND_FETCH);
 		return true;
@@ -477,9 +475,8 @@ static int setup(struct uq *q)
 		IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
 		IORING_SETUP_SQE128,
 	};
-	const char *env = getenv("PLOOP_URING_DEFER");
 	int r = -EINVAL;
-	for (size_t i = env && !strcmp(env, "0") ? 1 : 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
+	for (size_t i = 0; i < sizeof(fl) / sizeof(fl[0]); i++) {
 		struct io_uring_params p;
 		memset(&p, 0, sizeof(p));
 		p.flags = fl[i];
@@ -674,7 +671,7 @@ void ploop_uring_stats(uint64_t *fast, uint64_t *fsync, uint64_t *pool, uint64_t
 
 void ploop_uring_kick(void)
 {
-	if (!ploop_uring_active())
+	if (!is_active())
 		return;
 	for (int i = 0; i < U.nq; i++)
 		if (U.q[i].efd >= 0)

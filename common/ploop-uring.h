@@ -23,6 +23,7 @@
 #ifndef VZ_PLOOP_URING_H
 #define VZ_PLOOP_URING_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,12 +92,16 @@ int ploop_srv_fast_plan(bool write, uint64_t off, size_t *len,
 			struct ploop_seg *segs, int max);
 /* Ends a planned request; err is its result (0 or -errno). */
 void ploop_srv_fast_end(bool write, const struct ploop_seg *segs, int n, int err);
-/* Plans an FSYNC the ring can answer without the blocking pool.  Returns
- * 1 with the data path held shared and *fd to fdatasync, then
- * ploop_srv_fsync_end(); 2 when there is nothing to make durable (answer
- * at once); 0 when allocations wait for their BAT entries (the blocking
- * path commits them); -EAGAIN as for ploop_srv_fast_plan(). */
-int ploop_srv_fsync_plan(int *fd);
+/* What an FSYNC needs, as ploop_srv_fsync_plan() finds it. */
+enum ploop_fsync_plan {
+	PLOOP_FSYNC_POOL,     /* allocations wait for their BAT entries: the
+				 blocking path commits them */
+	PLOOP_FSYNC_SYNC,     /* fdatasync *fd, then ploop_srv_fsync_end();
+				 the data path is held shared until then */
+	PLOOP_FSYNC_DONE,     /* nothing to make durable: answer at once */
+	PLOOP_FSYNC_PARKED = -EAGAIN,  /* as for ploop_srv_fast_plan() */
+};
+enum ploop_fsync_plan ploop_srv_fsync_plan(int *fd);
 void ploop_srv_fsync_end(int err);
 /* A blocking-path worker context, and a request handled with it. */
 void *ploop_srv_worker_new(void);
@@ -112,7 +117,6 @@ void ploop_srv_handle_ring(void *worker, struct ploop_uring_ent *e,
  * kernel then switches to the rings), else -errno (requests stay on
  * /dev/fuse). */
 int ploop_uring_start(int fuse_fd, size_t max_io);
-bool ploop_uring_active(void);
 /* Fills the reply of an entry (data may be the entry's own payload). */
 void ploop_uring_reply(struct ploop_uring_ent *e, int error, const void *data, size_t len);
 char *ploop_uring_payload(struct ploop_uring_ent *e);
